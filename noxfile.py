@@ -1,0 +1,87 @@
+"""Every developer and CI entry point: specs, generate, tests, lint, typecheck.
+
+``nox -s tests`` on a clean clone materialises the pinned specs, generates the
+clients when they are missing or stale, installs the project and runs pytest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+SPECS = ROOT / "specs"
+sys.path.insert(0, str(SPECS))
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests"]
+nox.options.error_on_missing_interpreters = True
+
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+_LOCK = json.loads((SPECS / "lock.json").read_text(encoding="utf-8"))
+GENERATOR_DEPS = [
+    f"openapi-python-client=={_LOCK['generator']['version']}",
+    f"ruff=={_LOCK['generator']['ruff']}",
+    "pyyaml>=6.0",
+    "attrs>=23.2",
+]
+SPEC_DEPS = ["pyyaml>=6.0", "attrs>=23.2"]
+HAND_WRITTEN = ["facade", "tests", "specs/speckit", "noxfile.py"]
+
+
+def _group(name: str) -> list[str]:
+    return nox.project.dependency_groups(PYPROJECT, name)
+
+
+def _speckit(session: nox.Session, *args: str) -> None:
+    session.run("python", "-m", "speckit", *args, env={"PYTHONPATH": str(SPECS)})
+
+
+@nox.session
+def specs(session: nox.Session) -> None:
+    """Copy the locked spec files from the mirror folder and verify their sha256."""
+    session.install(*SPEC_DEPS)
+    _speckit(session, "materialise", *session.posargs)
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Normalise the specs and regenerate generated/finapi_access and finapi_webform."""
+    session.install(*GENERATOR_DEPS)
+    _speckit(session, "generate", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the whole suite (generating first when generated/ is missing or stale)."""
+    session.install(*GENERATOR_DEPS)
+    _speckit(session, "ensure")
+    session.install("-e", ".[all]", *_group("test"))
+    args = session.posargs or ["-q"]
+    session.run("pytest", *args, env={"PYTHONHASHSEED": "0", **_ci_env()})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff check and format check of the hand-written code."""
+    session.install(*_group("lint"))
+    session.run("ruff", "check", *HAND_WRITTEN)
+    session.run("ruff", "format", "--check", *HAND_WRITTEN)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Mypy on facade/ and on the generated packages."""
+    session.install(*GENERATOR_DEPS)
+    _speckit(session, "ensure")
+    session.install("-e", ".[all]", *_group("typecheck"))
+    session.run("mypy", "facade/finapi", "generated/finapi_access", "generated/finapi_webform")
+
+
+def _ci_env() -> dict[str, str]:
+    return {"CI": os.environ["CI"]} if "CI" in os.environ else {}

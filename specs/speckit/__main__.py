@@ -1,0 +1,76 @@
+"""Command line of the spec tooling: ``python -m speckit COMMAND``.
+
+Commands:
+    materialise  copy the locked spec files from the mirror folder and check them
+    generate     normalise the specs and regenerate ``generated/``
+    ensure       both of the above, generating only when ``generated/`` is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import paths, stamp
+from .lock import LockError, load_lock, materialise
+
+
+def _materialise(mirror: Path | None) -> None:
+    lock = load_lock()
+    copied = materialise(lock, mirror)
+    for entry in lock.specs.values():
+        state = "copied" if paths.raw_path(entry.file) in copied else "present"
+        print(f"specs: {entry.file} ({entry.title} {entry.version}) {state}, sha256 ok")
+
+
+def _generate() -> None:
+    from .generate import generate_all  # noqa: PLC0415 - needs the generator installed
+
+    lock = load_lock()
+    started = time.perf_counter()
+    built = generate_all(lock)
+    stamp.write_stamp()
+    took = time.perf_counter() - started
+    names = ", ".join(p.name for p in built)
+    print(f"generate: {names} written, 0 generator warnings, {took:.1f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m speckit", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["materialise", "generate", "ensure"])
+    parser.add_argument("--mirror", type=Path, default=None,
+                        help="folder with finAPI's spec files (default: FINAPI_SPECS_DIR or ../shared/specs)")
+    args = parser.parse_args(argv)
+    mirror = args.mirror or paths.default_mirror()
+    try:
+        if args.command in ("materialise", "ensure"):
+            _materialise(mirror)
+        if args.command == "generate":
+            _materialise(mirror)
+            _generate()
+        elif args.command == "ensure":
+            packages = [e.package for e in load_lock().specs.values()]
+            reason = stamp.is_stale(packages)
+            if reason:
+                print(f"generate: {reason}; regenerating")
+                _generate()
+            else:
+                print("generate: generated/ is current")
+    except LockError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - report the generator's failure as text
+        from .generate import GenerationError  # noqa: PLC0415
+
+        if isinstance(exc, GenerationError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 3
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
