@@ -79,12 +79,15 @@ def generate_one(entry: SpecEntry, lock: Lock, scratch: Path) -> Path:
 def finish_package(out: Path, entry: SpecEntry, lock: Lock, spec_path: Path) -> None:
     """Mark files as generated, make them run on Python 3.10, ship the spec."""
     shutil.copyfile(spec_path, out / SPEC_FILE_NAME)
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
     info = {
         "title": entry.title,
         "version": entry.version,
         "sha256": entry.sha256,
         "source": entry.source,
         "generator": lock.generator_version,
+        "servers": [s.get("url", "") for s in spec.get("servers", [])],
+        "token_urls": _token_urls(spec),
     }
     (out / "spec_info.py").write_text(
         '"""What this package was generated from."""\n\n'
@@ -100,6 +103,18 @@ def finish_package(out: Path, entry: SpecEntry, lock: Lock, spec_path: Path) -> 
     first_line = header(entry, lock.generator_version)
     for path in py_files:
         path.write_text(first_line + path.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def _token_urls(spec: dict[str, object]) -> dict[str, str]:
+    """Map each OAuth flow of the spec's security schemes to its ``tokenUrl``."""
+    found: dict[str, str] = {}
+    components = spec.get("components")
+    schemes = components.get("securitySchemes", {}) if isinstance(components, dict) else {}
+    for scheme in schemes.values():
+        for flow_name, flow in (scheme.get("flows") or {}).items():
+            if "tokenUrl" in flow:
+                found.setdefault(flow_name, flow["tokenUrl"])
+    return found
 
 
 def _python310(source: str) -> str:
