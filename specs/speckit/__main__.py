@@ -17,11 +17,11 @@ from . import paths, stamp
 from .lock import LockError, load_lock, materialise
 
 
-def _materialise(mirror: Path | None) -> None:
+def _materialise(mirror: Path | None, dest: Path = paths.SPECS_DIR) -> None:
     lock = load_lock()
-    copied = materialise(lock, mirror)
+    copied = materialise(lock, mirror, dest)
     for entry in lock.specs.values():
-        state = "copied" if paths.raw_path(entry.file) in copied else "present"
+        state = "copied" if dest / entry.file in copied else "present"
         print(f"specs: {entry.file} ({entry.title} {entry.version}) {state}, sha256 ok")
 
 
@@ -43,10 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["materialise", "generate", "ensure"])
     parser.add_argument("--mirror", type=Path, default=None,
                         help="folder with finAPI's spec files (default: FINAPI_SPECS_DIR or ../shared/specs)")
+    parser.add_argument("--dest", type=Path, default=paths.SPECS_DIR,
+                        help="folder to copy the spec files into (default: specs/)")
     args = parser.parse_args(argv)
     mirror = args.mirror or paths.default_mirror()
     try:
-        if args.command in ("materialise", "ensure"):
+        if args.command == "materialise":
+            _materialise(mirror, args.dest)
+        elif args.command == "ensure":
             _materialise(mirror)
         if args.command == "generate":
             _materialise(mirror)
