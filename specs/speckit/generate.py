@@ -38,9 +38,13 @@ def header(entry: SpecEntry, generator_version: str) -> str:
     )
 
 
-def normalise_entry(entry: SpecEntry) -> Path:
-    """Write the normalised spec of one locked entry and return its path."""
-    raw = paths.raw_path(entry.file)
+def normalise_entry(entry: SpecEntry, out_dir: Path, raw: Path | None = None) -> Path:
+    """Write the normalised spec of one locked entry into ``out_dir``; return it.
+
+    ``raw`` defaults to the materialised file the lock names; its sha256 must
+    match the lock either way.
+    """
+    raw = raw or paths.raw_path(entry.file)
     if not raw.is_file():
         msg = f"{raw} is missing: run `nox -s specs` first"
         raise LockError(msg)
@@ -49,14 +53,19 @@ def normalise_entry(entry: SpecEntry) -> Path:
         msg = f"{raw}: sha256 {actual} does not match the lock's {entry.sha256}"
         raise LockError(msg)
     spec, _ = normalise(load_spec(raw))
-    out = paths.normalised_path(entry.kind)
+    out = out_dir / paths.normalised_path(entry.kind).name
     out.write_text(dump_json(spec), encoding="utf-8")
     return out
 
 
-def generate_one(entry: SpecEntry, lock: Lock, scratch: Path) -> Path:
-    """Generate, finish and return the package of one spec inside ``scratch``."""
-    spec_path = normalise_entry(entry)
+def generate_one(
+    entry: SpecEntry, lock: Lock, scratch: Path, raw: Path | None = None
+) -> Path:
+    """Generate, finish and return the package of one spec inside ``scratch``.
+
+    Nothing outside ``scratch`` is written; the normalised spec lands there too.
+    """
+    spec_path = normalise_entry(entry, scratch, raw)
     out = scratch / entry.package
     cmd = [
         sys.executable, "-m", "openapi_python_client", "generate",
@@ -145,6 +154,9 @@ def generate_all(lock: Lock, dest: Path = paths.GENERATED_DIR) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix="finapi-generate-") as tmp:
         built = [generate_one(entry, lock, Path(tmp)) for entry in lock.specs.values()]
         dest.mkdir(parents=True, exist_ok=True)
+        for entry in lock.specs.values():
+            normalised = paths.normalised_path(entry.kind)
+            shutil.copyfile(Path(tmp) / normalised.name, normalised)
         results = []
         for package in built:
             target = dest / package.name
