@@ -80,7 +80,9 @@ def typecheck(session: nox.Session) -> None:
     session.install(*GENERATOR_DEPS)
     _speckit(session, "ensure")
     session.install("-e", ".[all]", *_group("typecheck"))
-    session.run("mypy", "facade/finapi", "generated/finapi_access", "generated/finapi_webform")
+    session.run(
+        "mypy", "facade/finapi", "generated/finapi_access", "generated/finapi_webform"
+    )
 
 
 def _ci_env() -> dict[str, str]:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from . import paths, stamp
+from .generate import GenerationError, generate_all
 from .lock import LockError, load_lock, materialise
 
 
@@ -26,8 +27,6 @@ def _materialise(mirror: Path | None, dest: Path = paths.SPECS_DIR) -> None:
 
 
 def _generate() -> None:
-    from .generate import generate_all  # noqa: PLC0415 - needs the generator installed
-
     lock = load_lock()
     started = time.perf_counter()
     built = generate_all(lock)
@@ -38,13 +37,24 @@ def _generate() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m speckit", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m speckit",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["materialise", "generate", "ensure"])
-    parser.add_argument("--mirror", type=Path, default=None,
-                        help="folder with finAPI's spec files (default: FINAPI_SPECS_DIR or ../shared/specs)")
-    parser.add_argument("--dest", type=Path, default=paths.SPECS_DIR,
-                        help="folder to copy the spec files into (default: specs/)")
+    parser.add_argument(
+        "--mirror",
+        type=Path,
+        default=None,
+        help="folder with finAPI's spec files (default: FINAPI_SPECS_DIR or ../shared/specs)",
+    )
+    parser.add_argument(
+        "--dest",
+        type=Path,
+        default=paths.SPECS_DIR,
+        help="folder to copy the spec files into (default: specs/)",
+    )
     args = parser.parse_args(argv)
     mirror = args.mirror or paths.default_mirror()
     try:
@@ -66,13 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     except LockError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # noqa: BLE001 - report the generator's failure as text
-        from .generate import GenerationError  # noqa: PLC0415
-
-        if isinstance(exc, GenerationError):
-            print(f"error: {exc}", file=sys.stderr)
-            return 3
-        raise
+    except GenerationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -101,7 +101,9 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def materialise(lock: Lock, mirror: Path | None, dest_dir: Path = paths.SPECS_DIR) -> list[Path]:
+def materialise(
+    lock: Lock, mirror: Path | None, dest_dir: Path = paths.SPECS_DIR
+) -> list[Path]:
     """Copy every locked spec from ``mirror`` into ``dest_dir`` after checking its hash.
 
     A file already in ``dest_dir`` with the right hash is kept. Nothing is
@@ -141,7 +143,9 @@ def materialise(lock: Lock, mirror: Path | None, dest_dir: Path = paths.SPECS_DI
 
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=f".{path.name}.") as fh:
+    with tempfile.NamedTemporaryFile(
+        dir=path.parent, delete=False, prefix=f".{path.name}."
+    ) as fh:
         fh.write(data)
         tmp = Path(fh.name)
     tmp.replace(path)

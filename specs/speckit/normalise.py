@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RULES", "Rule", "normalise", "normalise_file", "load_spec", "dump_json"]
+__all__ = ["RULES", "Rule", "dump_json", "load_spec", "normalise", "normalise_file"]
 
 Spec = dict[str, Any]
 Rule = Callable[[Spec], int]
@@ -84,9 +84,17 @@ def nullable_inline_enum(spec: Spec) -> int:
     changed = 0
     for props in _property_maps(spec):
         for name, prop in props.items():
-            if not isinstance(prop, dict) or "enum" not in prop or not prop.get("nullable"):
+            if (
+                not isinstance(prop, dict)
+                or "enum" not in prop
+                or not prop.get("nullable")
+            ):
                 continue
-            member = {k: v for k, v in prop.items() if k not in ("nullable", "description", "example")}
+            member = {
+                k: v
+                for k, v in prop.items()
+                if k not in ("nullable", "description", "example")
+            }
             member["enum"] = [v for v in member["enum"] if v is not None]
             member["title"] = name
             replacement = {"anyOf": [member, dict(_NULL)]}
@@ -108,7 +116,11 @@ def nullable_component_refs(spec: Spec) -> int:
     request and response bodies keep the plain reference.
     """
     schemas = spec.get("components", {}).get("schemas", {})
-    nullable = {name for name, schema in schemas.items() if isinstance(schema, dict) and schema.get("nullable")}
+    nullable = {
+        name
+        for name, schema in schemas.items()
+        if isinstance(schema, dict) and schema.get("nullable")
+    }
     if not nullable:
         return 0
     changed = 0
@@ -182,7 +194,9 @@ def _is_inline_object(schema: Any) -> bool:
 def _property_maps(spec: Spec) -> Iterator[dict[str, Any]]:
     for node in _walk_schemas(spec):
         props = node.get("properties")
-        if isinstance(props, dict) and (node.get("type") == "object" or "properties" in node):
+        if isinstance(props, dict) and (
+            node.get("type") == "object" or "properties" in node
+        ):
             yield props
 
 
@@ -227,7 +241,9 @@ def _string_timestamp_loader() -> Any:
         pass
 
     Loader.yaml_implicit_resolvers = {
-        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        first: [
+            (tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"
+        ]
         for first, resolvers in base.yaml_implicit_resolvers.items()
     }
     return Loader

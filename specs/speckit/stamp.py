@@ -22,7 +22,9 @@ _INPUT_GLOBS = ("lock.json", "speckit/*.py", "templates/*", "generator/*")
 def fingerprint(specs_dir: Path = paths.SPECS_DIR) -> str:
     """Hash the lock, the tooling, the templates and the generator configs."""
     digest = hashlib.sha256()
-    files = sorted({p for pattern in _INPUT_GLOBS for p in specs_dir.glob(pattern) if p.is_file()})
+    files = sorted(
+        {p for pattern in _INPUT_GLOBS for p in specs_dir.glob(pattern) if p.is_file()}
+    )
     for path in files:
         digest.update(path.relative_to(specs_dir).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
@@ -37,7 +39,9 @@ def is_stale(packages: list[str]) -> str | None:
         return "generated/ has never been built here"
     if recorded.get("fingerprint") != fingerprint():
         return "the lock, the normalisation rules or the templates changed"
-    missing = [p for p in packages if not (paths.GENERATED_DIR / p / "__init__.py").is_file()]
+    missing = [
+        p for p in packages if not (paths.GENERATED_DIR / p / "__init__.py").is_file()
+    ]
     if missing:
         return f"generated/{missing[0]} is missing"
     return None
@@ -45,4 +49,6 @@ def is_stale(packages: list[str]) -> str | None:
 
 def write_stamp() -> None:
     """Record the fingerprint the current tree was built from."""
-    STAMP_FILE.write_text(json.dumps({"fingerprint": fingerprint()}) + "\n", encoding="utf-8")
+    STAMP_FILE.write_text(
+        json.dumps({"fingerprint": fingerprint()}) + "\n", encoding="utf-8"
+    )

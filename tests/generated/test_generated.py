@@ -77,7 +77,11 @@ def test_every_component_schema_has_a_model(entry: SpecEntry) -> None:
     models = importlib.import_module(f"{entry.package}.models")
     schemas = _raw(entry)["components"]["schemas"]
 
-    missing = [n for n in schemas if not inspect.isclass(getattr(models, strings.pascal_case(n), None))]
+    missing = [
+        n
+        for n in schemas
+        if not inspect.isclass(getattr(models, strings.pascal_case(n), None))
+    ]
 
     assert len(schemas) == {"access": 164, "webform": 60}[entry.kind]
     assert missing == []
@@ -108,7 +112,9 @@ def test_package_ships_its_normalised_spec(entry: SpecEntry) -> None:
 
     spec = json.loads(shipped.read_text(encoding="utf-8"))
 
-    assert spec == json.loads(paths.normalised_path(entry.kind).read_text(encoding="utf-8"))
+    assert spec == json.loads(
+        paths.normalised_path(entry.kind).read_text(encoding="utf-8")
+    )
     assert spec["info"]["version"] == entry.version
     assert spec_info.SPEC_INFO["sha256"] == entry.sha256
     assert spec_info.SPEC_INFO["version"] == entry.version
@@ -155,7 +161,9 @@ def test_generation_is_byte_identical(tmp_path: Path) -> None:
 
 def _differences(diff: filecmp.dircmp[str]) -> list[str]:
     found = [*diff.left_only, *diff.right_only, *diff.funny_files]
-    _, mismatch, errors = filecmp.cmpfiles(diff.left, diff.right, diff.common_files, shallow=False)
+    _, mismatch, errors = filecmp.cmpfiles(
+        diff.left, diff.right, diff.common_files, shallow=False
+    )
     found += mismatch + errors
     for sub in diff.subdirs.values():
         found += _differences(sub)

@@ -73,7 +73,9 @@ def test_cli_exits_2_on_a_hash_mismatch(
     scratch = tmp_path / "specs"
     scratch.mkdir()
 
-    code = speckit_main(["materialise", "--mirror", str(mirror), "--dest", str(scratch)])
+    code = speckit_main(
+        ["materialise", "--mirror", str(mirror), "--dest", str(scratch)]
+    )
 
     err = capsys.readouterr().err
     assert code == 2
@@ -98,6 +100,8 @@ def test_broken_lock_is_reported(tmp_path: Path) -> None:
     with pytest.raises(LockError, match="not valid JSON"):
         load_lock(broken)
 
-    broken.write_text(json.dumps({"generator": {"version": "1", "ruff": "1"}, "specs": {"x": {}}}))
+    broken.write_text(
+        json.dumps({"generator": {"version": "1", "ruff": "1"}, "specs": {"x": {}}})
+    )
     with pytest.raises(LockError, match="lacks file"):
         load_lock(broken)
