@@ -16,7 +16,13 @@ __all__ = ["STAMP_FILE", "fingerprint", "is_stale", "write_stamp"]
 
 STAMP_FILE = paths.GENERATED_DIR / ".stamp.json"
 
-_INPUT_GLOBS = ("lock.json", "speckit/*.py", "templates/*", "generator/*")
+_INPUT_GLOBS = (
+    "lock.json",
+    "speckit/normalise.py",
+    "speckit/generate.py",
+    "templates/*",
+    "generator/*",
+)
 
 
 def fingerprint(specs_dir: Path = paths.SPECS_DIR) -> str:
