@@ -130,8 +130,22 @@ def _token_urls(spec: dict[str, object]) -> dict[str, str]:
     return found
 
 
+_FROMISOFORMAT = "datetime.datetime.fromisoformat("
+_FUTURE = "from __future__ import annotations\n"
+
+
 def _python310(source: str) -> str:
-    """Import ``Self`` from typing_extensions: ``typing.Self`` needs Python 3.11."""
+    """Make generated code behave the same on Python 3.10 as on 3.11 and later.
+
+    ``typing.Self`` needs 3.11, so it comes from typing_extensions. And
+    ``datetime.fromisoformat`` reads Web Form 2.0's ``+0000`` zone only from
+    3.11 on, so date-times are parsed with python-dateutil's ``isoparse``.
+    """
+    if _FROMISOFORMAT in source:
+        source = source.replace(_FROMISOFORMAT, "isoparse(")
+        source = source.replace(
+            _FUTURE, _FUTURE + "\nfrom dateutil.parser import isoparse\n", 1
+        )
 
     def repl(match: re.Match[str]) -> str:
         names = [n.strip() for n in match.group("names").split(",")]
