@@ -85,5 +85,13 @@ def typecheck(session: nox.Session) -> None:
     )
 
 
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build the wheel and sdist into dist/ (generating first when needed)."""
+    session.install(*GENERATOR_DEPS, "build>=1.2")
+    _speckit(session, "ensure")
+    session.run("python", "-m", "build", "--outdir", "dist", ".")
+
+
 def _ci_env() -> dict[str, str]:
     return {"CI": os.environ["CI"]} if "CI" in os.environ else {}
