@@ -4,6 +4,8 @@ Commands:
     materialise  copy the locked spec files from the mirror folder and check them
     generate     normalise the specs and regenerate ``generated/``
     ensure       both of the above, generating only when ``generated/`` is stale
+    update       diff new spec files (``--from PATH``) against the lock and adopt them
+                 (copy, regenerate, rewrite the lock); ``--dry-run`` only reports
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=["materialise", "generate", "ensure"])
+    parser.add_argument(
+        "command", choices=["materialise", "generate", "ensure", "update"]
+    )
     parser.add_argument(
         "--mirror",
         type=Path,
@@ -55,7 +59,31 @@ def main(argv: list[str] | None = None) -> int:
         default=paths.SPECS_DIR,
         help="folder to copy the spec files into (default: specs/)",
     )
+    parser.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        default=None,
+        help="update: a new spec file, or a folder of spec files",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="update: print the report, write nothing"
+    )
+    parser.add_argument(
+        "--fail-on-breaking",
+        action="store_true",
+        help="update: stop with status 1, writing nothing, when a change is breaking",
+    )
     args = parser.parse_args(argv)
+    if args.command == "update":
+        from .update import run_update  # noqa: PLC0415
+
+        return run_update(
+            args.source,
+            write=not args.dry_run,
+            fail_on_breaking=args.fail_on_breaking,
+            mirror=args.mirror,
+        )
     mirror = args.mirror or paths.default_mirror()
     try:
         if args.command == "materialise":
