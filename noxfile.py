@@ -44,9 +44,37 @@ def _speckit(session: nox.Session, *args: str) -> None:
 
 @nox.session
 def specs(session: nox.Session) -> None:
-    """Copy the locked spec files from the mirror folder and verify their sha256."""
-    session.install(*SPEC_DEPS)
-    _speckit(session, "materialise", *session.posargs)
+    """Copy the locked spec files from the mirror folder and verify their sha256.
+
+    ``-- --from PATH_OR_FOLDER`` prints the diff of new spec files against the
+    lock and changes nothing; ``-- --update --from PATH_OR_FOLDER`` adopts them
+    (copies them into specs/, regenerates, rewrites the lock) and runs the tests.
+    """
+    args = list(session.posargs)
+    if not any(a == "--from" or a.startswith("--from=") for a in args):
+        if "--update" in args:
+            session.error("--update needs --from PATH_OR_FOLDER (new spec files)")
+        session.install(*SPEC_DEPS)
+        _speckit(session, "materialise", *args)
+        return
+    adopt = "--update" in args
+    args = [a for a in args if a != "--update"]
+    session.install(*GENERATOR_DEPS, *_group("specs"))
+    _speckit(session, "update", *args, *([] if adopt else ["--dry-run"]))
+    if adopt:
+        session.notify("tests", posargs=[])
+
+
+@nox.session
+def spec_diff(session: nox.Session) -> None:
+    """Markdown report of the API change between two specs: ``-- OLD NEW [--fail-on-breaking]``.
+
+    OLD and NEW are spec files, or ``access`` / ``webform`` for the pinned ones.
+    """
+    session.install(*_group("specs"))
+    session.run(
+        "python", "-m", "speckit.diff", *session.posargs, env={"PYTHONPATH": str(SPECS)}
+    )
 
 
 @nox.session
