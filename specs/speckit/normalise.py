@@ -52,6 +52,52 @@ def use_openapi_31(spec: Spec) -> int:
     return 1
 
 
+def optional_nullable_in_errors(spec: Spec) -> int:
+    """Let error bodies leave out the fields they declare required but nullable.
+
+    finAPI's Access errors arrive as ``{"errors": [{"message", "code",
+    "type"}], ...}``: ``ErrorDetails.multiStepAuthentication`` (and the
+    nullable ``message`` and ``ErrorMessage.bank``) are often missing,
+    though the spec calls them required. A client must read an error whatever
+    it lacks, so in every schema reachable from a 4xx or 5xx response such a
+    property becomes optional. Success bodies are left as declared.
+    """
+    schemas = spec.get("components", {}).get("schemas", {})
+    pending = [
+        name
+        for item in spec.get("paths", {}).values()
+        for op in (item.values() if isinstance(item, dict) else [])
+        if isinstance(op, dict)
+        for status, response in (op.get("responses") or {}).items()
+        if str(status)[:1] in ("4", "5") and isinstance(response, dict)
+        for name in _referenced_schemas(response)
+    ]
+    seen: set[str] = set()
+    changed = 0
+    while pending:
+        name = pending.pop()
+        schema = schemas.get(name)
+        if name in seen or not isinstance(schema, dict):
+            continue
+        seen.add(name)
+        pending.extend(_referenced_schemas(schema))
+        required = schema.get("required") or []
+        props = schema.get("properties") or {}
+        keep = [p for p in required if not (props.get(p) or {}).get("nullable")]
+        if len(keep) != len(required):
+            changed += len(required) - len(keep)
+            schema["required"] = keep
+    return changed
+
+
+def _referenced_schemas(node: Any) -> list[str]:
+    return [
+        ref[len(_SCHEMA_REF) :]
+        for sub in _walk_schemas(node)
+        if isinstance(ref := sub.get("$ref"), str) and ref.startswith(_SCHEMA_REF)
+    ]
+
+
 def nullable_allof_ref(spec: Spec) -> int:
     """Rewrite ``allOf: [$ref] + nullable: true`` as ``anyOf: [$ref, null]``.
 
@@ -168,6 +214,7 @@ def disambiguate_inline_models(spec: Spec) -> int:
 
 RULES: tuple[Rule, ...] = (
     use_openapi_31,
+    optional_nullable_in_errors,
     nullable_allof_ref,
     nullable_inline_enum,
     nullable_component_refs,

@@ -358,6 +358,12 @@ REALISTIC = [
         404,
         "ErrorMessage",
     ),
+    Realistic(
+        "access_error_design_shape",
+        "finapi_access.api.users.create_user",
+        400,
+        "ErrorMessage",
+    ),
     Realistic("web_form", "finapi_webform.api.web_forms.get_web_form", 200, "WebForm"),
     Realistic("task", "finapi_webform.api.tasks.get_task", 200, "Task"),
     Realistic(
@@ -434,6 +440,17 @@ def test_oauth_and_access_errors_expose_their_fields() -> None:
     assert access.errors[0].multi_step_authentication is None
     assert access.request_id == "facade-3f1c2a9e-5bfc-11eb"
     assert access.bank is None
+
+
+def test_access_error_without_its_nullable_fields_parses() -> None:
+    """The shape finAPI sends ({message, code, type} only) reads; absent means UNSET."""
+    error = _parse_realistic("access_error_design_shape")
+
+    assert error.errors[0].code.value == "BAD_REQUEST"
+    assert error.errors[0].message == "Bad credentials for the bank login"
+    assert isinstance(error.errors[0].multi_step_authentication, Unset)
+    assert isinstance(error.bank, Unset)
+    assert error.request_id == "caller-7d2f"
 
 
 def test_user_bank_connection_and_account_read_their_nulls() -> None:

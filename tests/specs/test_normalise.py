@@ -22,6 +22,7 @@ from speckit.normalise import (
     nullable_allof_ref,
     nullable_component_refs,
     nullable_inline_enum,
+    optional_nullable_in_errors,
     use_openapi_31,
 )
 
@@ -46,6 +47,57 @@ def test_use_openapi_31_bumps_once() -> None:
     assert use_openapi_31(spec) == 1
     assert spec["openapi"] == "3.1.0"
     assert use_openapi_31(spec) == 0
+
+
+def test_error_bodies_may_leave_out_nullable_fields() -> None:
+    """ErrorDetails' required-but-nullable fields turn optional; success bodies keep theirs."""
+
+    def body(name: str) -> dict[str, Any]:
+        return {"content": {"application/json": {"schema": {"$ref": REF + name}}}}
+
+    spec = _spec(
+        {
+            "ErrorMessage": {
+                "type": "object",
+                "required": ["errors", "bank"],
+                "properties": {
+                    "errors": {
+                        "type": "array",
+                        "items": {"$ref": REF + "ErrorDetails"},
+                    },
+                    "bank": {"type": "string", "nullable": True},
+                },
+            },
+            "ErrorDetails": {
+                "type": "object",
+                "required": ["code", "multiStepAuthentication"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "multiStepAuthentication": {
+                        "allOf": [{"$ref": REF + "Challenge"}],
+                        "nullable": True,
+                    },
+                },
+            },
+            "Challenge": {"type": "object"},
+            "User": {
+                "type": "object",
+                "required": ["email"],
+                "properties": {"email": {"type": "string", "nullable": True}},
+            },
+        },
+        {
+            "/u": {
+                "get": {"responses": {"200": body("User"), "400": body("ErrorMessage")}}
+            }
+        },
+    )
+
+    assert optional_nullable_in_errors(spec) == 2
+    schemas = spec["components"]["schemas"]
+    assert schemas["ErrorMessage"]["required"] == ["errors"]
+    assert schemas["ErrorDetails"]["required"] == ["code"]
+    assert schemas["User"]["required"] == ["email"]
 
 
 def test_nullable_allof_ref_becomes_anyof_null() -> None:
