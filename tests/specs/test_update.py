@@ -1,0 +1,383 @@
+"""Spec updates: plan, apply, and the `update` command on a copy of the specs folder.
+
+Nothing here touches the real lock: every test works in a temporary copy of
+``specs/`` (tooling, templates, generator configs, lock, pinned files). The
+command runs as ``python -m speckit update`` with that copy first on
+``PYTHONPATH``, so it reads and writes only the copy and its sibling
+``generated/``, exactly as ``nox -s specs -- --update --from ...`` does in
+the real tree.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from speckit import paths, variants
+from speckit.diff import SpecError
+from speckit.lock import load_lock, sha256_of
+from speckit.update import apply_update, plan_update
+
+CASES = [(name, kind) for name, v in variants.VARIANTS.items() for kind in v.kinds]
+PACKAGES = {"access": "finapi_access", "webform": "finapi_webform"}
+# What each regenerated package must show for its variant.
+MARKERS: dict[tuple[str, str], tuple[str, str | None]] = {
+    ("new-property", "access"): ("models/user.py", r"loyalty_tier: str \| Unset"),
+    ("new-property", "webform"): ("models/web_form.py", r"channel: str \| Unset"),
+    ("new-enum-value", "access"): ("models/account_type.py", r'"CryptoWallet"'),
+    ("new-enum-value", "webform"): ("models/web_form_status.py", r'"PENDING_APPROVAL"'),
+    ("new-operation", "access"): ("api/variant/get_insights.py", r'"/api/v1/insights"'),
+    ("new-operation", "webform"): (
+        "api/variant/get_web_form_events.py",
+        r'"/api/webForms/\{id\}/events"',
+    ),
+    ("removed-operation", "access"): (
+        "api/mocks_and_tests/check_categorization.py",
+        None,
+    ),
+    ("removed-operation", "webform"): (
+        "api/customisation_profiles/delete_profile.py",
+        None,
+    ),
+    ("type-change", "access"): (
+        "models/user.py",
+        r"\n    phone: (None \| int|int \| None)\n",
+    ),
+    ("type-change", "webform"): ("models/profile.py", r"\n    label: int\n"),
+    ("required-added", "access"): (
+        "models/user_create_params.py",
+        r"\n    email: str\n",
+    ),
+    ("required-added", "webform"): (
+        "models/bank_connection_import_details.py",
+        r"\n    bank_connection_name: (None \| str|str \| None)\n",
+    ),
+    ("api-v2", "access"): ("api/authorization/get_token.py", r'"/api/v2/oauth/token"'),
+}
+
+
+def make_workspace(root: Path) -> Path:
+    """Copy the spec tooling, the lock and the pinned files into ``root/specs``."""
+    specs = root / "specs"
+    specs.mkdir(parents=True)
+    for folder in ("speckit", "templates", "generator"):
+        shutil.copytree(
+            paths.SPECS_DIR / folder,
+            specs / folder,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    shutil.copyfile(paths.LOCK_FILE, specs / "lock.json")
+    for entry in load_lock().specs.values():
+        shutil.copyfile(paths.raw_path(entry.file), specs / entry.file)
+    return specs
+
+
+def run_speckit(specs: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m speckit`` from a workspace copy (no mirror folder)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "FINAPI_SPECS_DIR")
+    }
+    env["PYTHONPATH"] = str(specs)
+    return subprocess.run(
+        [sys.executable, "-m", "speckit", *args],
+        cwd=specs.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A private copy of specs/ for one test."""
+    return make_workspace(tmp_path / "repo")
+
+
+# Planning and applying, in process
+
+
+def test_plan_writes_nothing(workspace: Path, tmp_path: Path) -> None:
+    """Planning diffs and names the new entry; lock and specs/ stay as they were."""
+    lock_bytes = (workspace / "lock.json").read_bytes()
+    before = sorted(p.name for p in workspace.iterdir())
+    source = variants.write_variant(
+        variants.VARIANTS["new-property"].of("webform"), tmp_path / "in"
+    )
+
+    plan = plan_update(source, load_lock(workspace / "lock.json"), workspace)
+
+    (planned,) = plan.changed
+    assert planned.new.version == "2.430.0+new-property"
+    assert planned.new.file == "finapi-webform-2.430.0+new-property.json"
+    assert planned.new.sha256 == sha256_of(source)
+    assert planned.new.package == "finapi_webform"
+    assert planned.diff.summary() == "1 change: 0 breaking, 1 non-breaking."
+    assert plan.new_lock.specs["access"] == plan.lock.specs["access"]
+    assert (workspace / "lock.json").read_bytes() == lock_bytes
+    assert sorted(p.name for p in workspace.iterdir()) == before
+
+
+def test_apply_copies_the_file_and_rewrites_the_lock(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """Applying copies the new file into specs/ and records it in the lock."""
+    source = variants.write_variant(
+        variants.VARIANTS["type-change"].of("access"), tmp_path / "in"
+    )
+    plan = plan_update(source, load_lock(workspace / "lock.json"), workspace)
+
+    written = apply_update(plan, workspace, workspace / "lock.json")
+
+    lock = load_lock(workspace / "lock.json")
+    assert written == [workspace / "finapi-access-1.151.1+type-change.json"]
+    assert written[0].read_bytes() == source.read_bytes()
+    assert lock.specs["access"].sha256 == sha256_of(source)
+    assert lock.specs["access"].version == "1.151.1+type-change"
+    assert lock.specs["webform"] == load_lock().specs["webform"]
+    assert load_lock() != lock  # the real lock is untouched
+
+
+def test_regeneration_failure_leaves_the_lock(workspace: Path, tmp_path: Path) -> None:
+    """When the regenerator raises, the lock is not rewritten."""
+    lock_bytes = (workspace / "lock.json").read_bytes()
+    source = variants.write_variant(
+        variants.VARIANTS["new-property"].of("access"), tmp_path / "in"
+    )
+    plan = plan_update(source, load_lock(workspace / "lock.json"), workspace)
+
+    def refuse(*_: Any) -> None:
+        msg = "generator said no"
+        raise RuntimeError(msg)
+
+    with pytest.raises(RuntimeError):
+        apply_update(plan, workspace, workspace / "lock.json", regenerate=refuse)
+
+    assert (workspace / "lock.json").read_bytes() == lock_bytes
+
+
+def test_folder_with_an_unchanged_and_a_new_file(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """A folder may hold the pinned file too: it is reported unchanged and skipped."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    entry = load_lock().specs["access"]
+    shutil.copyfile(paths.raw_path(entry.file), folder / entry.file)
+    (folder / "README.md").write_text("not a spec\n", encoding="utf-8")
+    variants.write_variant(variants.VARIANTS["new-enum-value"].of("webform"), folder)
+
+    plan = plan_update(folder, load_lock(workspace / "lock.json"), workspace)
+
+    assert [p.old.kind for p in plan.changed] == ["webform"]
+    assert plan.unchanged == ("access",)
+    assert "**access**: unchanged" in plan.report()
+
+
+def test_same_version_other_bytes_gets_its_own_file_name(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """A re-published version does not overwrite the pinned file of that version."""
+    spec = variants.VARIANTS["new-property"].of("webform")
+    spec["info"]["version"] = "2.430.0"
+    source = tmp_path / "in" / "webform.json"
+    source.parent.mkdir()
+    source.write_text(json.dumps(spec), encoding="utf-8")
+
+    (planned,) = plan_update(
+        source, load_lock(workspace / "lock.json"), workspace
+    ).changed
+
+    assert planned.new.file == f"finapi-webform-2.430.0-{sha256_of(source)[:8]}.json"
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("missing", "no such file or folder"),
+        ("empty-folder", "holds no .yaml, .yml or .json file"),
+        ("unknown-title", "matches no locked spec"),
+        ("two-new-files", "several new files for the webform spec"),
+        ("no-version", "has no info.version"),
+    ],
+)
+def test_plan_rejects_bad_input(
+    setup: str, message: str, workspace: Path, tmp_path: Path
+) -> None:
+    """Each kind of bad input gives a SpecError that names the problem."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    source = folder
+    if setup == "missing":
+        source = tmp_path / "nowhere"
+    elif setup == "unknown-title":
+        spec = variants.pinned_spec("webform")
+        spec["info"]["title"] = "Some Other API"
+        source = folder / "other.json"
+        source.write_text(json.dumps(spec), encoding="utf-8")
+    elif setup == "two-new-files":
+        variants.write_variant(variants.VARIANTS["new-property"].of("webform"), folder)
+        variants.write_variant(variants.VARIANTS["new-operation"].of("webform"), folder)
+    elif setup == "no-version":
+        spec = variants.VARIANTS["new-property"].of("webform")
+        spec["info"]["version"] = " "
+        source = folder / "webform.json"
+        source.write_text(json.dumps(spec), encoding="utf-8")
+
+    with pytest.raises(SpecError, match=re.escape(message)):
+        plan_update(source, load_lock(workspace / "lock.json"), workspace)
+
+
+# The command, in a subprocess per workspace
+
+
+def test_dry_run_reports_and_leaves_the_lock(workspace: Path, tmp_path: Path) -> None:
+    """Without --update (nox passes --dry-run) the report prints and the lock stays."""
+    lock_bytes = (workspace / "lock.json").read_bytes()
+    source = variants.write_variant(
+        variants.VARIANTS["removed-operation"].of("webform"), tmp_path
+    )
+
+    proc = run_speckit(workspace, "update", "--from", str(source), "--dry-run")
+
+    assert proc.returncode == 0, proc.stderr
+    assert "`DELETE /api/profiles/{id}` | operation removed" in proc.stdout
+    assert "dry run, lock unchanged" in proc.stdout
+    assert (workspace / "lock.json").read_bytes() == lock_bytes
+    assert not (workspace / source.name).exists()
+
+
+def test_fail_on_breaking_stops_before_writing(workspace: Path, tmp_path: Path) -> None:
+    """A breaking update with --fail-on-breaking exits 1 and writes nothing."""
+    lock_bytes = (workspace / "lock.json").read_bytes()
+    source = variants.write_variant(
+        variants.VARIANTS["required-added"].of("webform"), tmp_path
+    )
+
+    proc = run_speckit(workspace, "update", "--from", str(source), "--fail-on-breaking")
+
+    assert proc.returncode == 1
+    assert "1 breaking change(s); lock unchanged" in proc.stderr
+    assert (workspace / "lock.json").read_bytes() == lock_bytes
+
+
+def test_update_without_from_is_an_error(workspace: Path) -> None:
+    """``update`` needs a source."""
+    proc = run_speckit(workspace, "update")
+
+    assert proc.returncode == 2
+    assert "--from PATH_OR_FOLDER" in proc.stderr
+
+
+def test_generator_warning_stops_the_update(workspace: Path, tmp_path: Path) -> None:
+    """A spec the generator warns about (an XML-only response) leaves lock and generated/ alone."""
+    lock_bytes = (workspace / "lock.json").read_bytes()
+    spec = variants.pinned_spec("webform")
+    spec["info"]["version"] += "+xml"
+    response = spec["paths"]["/api/tasks"]["get"]["responses"]["200"]
+    response["content"] = {"application/xml": {"schema": {"type": "string"}}}
+    source = variants.write_variant(spec, tmp_path)
+
+    proc = run_speckit(workspace, "update", "--from", str(source))
+
+    assert proc.returncode == 3
+    assert "Unsupported content_type application/xml" in proc.stderr
+    assert "lock unchanged" in proc.stderr
+    assert (workspace / "lock.json").read_bytes() == lock_bytes
+    assert not (workspace.parent / "generated").exists()
+
+
+@attrs.frozen
+class Updated:
+    """One variant adopted by ``speckit update`` in its own workspace."""
+
+    specs: Path
+    source: Path
+    proc: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="session")
+def updated(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[tuple[str, str], Updated]]:
+    """Adopt every variant once (two at a time): regenerates one package each."""
+    if importlib.util.find_spec("openapi_python_client") is None:
+        pytest.skip("openapi-python-client is not installed (nox -s tests installs it)")
+
+    def adopt(case: tuple[str, str]) -> Updated:
+        name, kind = case
+        root = tmp_path_factory.mktemp(f"update-{name}-{kind}")
+        specs = make_workspace(root / "repo")
+        source = variants.write_variant(
+            variants.VARIANTS[name].of(kind), root / "incoming"
+        )
+        return Updated(
+            specs, source, run_speckit(specs, "update", "--from", str(source))
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield dict(zip(CASES, pool.map(adopt, CASES), strict=True))
+
+
+@pytest.mark.parametrize(("name", "kind"), CASES, ids=[f"{n}-{k}" for n, k in CASES])
+def test_update_adopts_and_regenerates_each_variant(
+    name: str, kind: str, updated: dict[tuple[str, str], Updated]
+) -> None:
+    """The command rewrites the lock and regenerates the changed client, with no warning."""
+    result = updated[(name, kind)]
+    package = result.specs.parent / "generated" / PACKAGES[kind]
+    other = next(p for k, p in PACKAGES.items() if k != kind)
+
+    assert result.proc.returncode == 0, result.proc.stderr
+    assert "error" not in result.proc.stderr.lower()
+    entry = load_lock(result.specs / "lock.json").specs[kind]
+    assert entry.sha256 == sha256_of(result.source)
+    assert (result.specs / entry.file).read_bytes() == result.source.read_bytes()
+    assert f'"version": "{entry.version}"' in (package / "spec_info.py").read_text(
+        "utf-8"
+    )
+    assert not (result.specs.parent / "generated" / other).exists()
+    marker_file, pattern = MARKERS[(name, kind)]
+    if pattern is None:
+        assert not (package / marker_file).exists()
+    else:
+        assert re.search(pattern, (package / marker_file).read_text("utf-8"))
+
+
+def test_regenerated_client_reads_its_variant(
+    updated: dict[tuple[str, str], Updated],
+) -> None:
+    """The client regenerated from the new-property variant has the property as a field."""
+    result = updated[("new-property", "webform")]
+    script = (
+        "from finapi_webform.models import WebForm\n"
+        "import attrs\n"
+        "print(sorted(f.name for f in attrs.fields(WebForm)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(result.specs.parent / "generated")}
+
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert proc.returncode == 0, proc.stderr
+    assert "'channel'" in proc.stdout
