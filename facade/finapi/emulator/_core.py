@@ -61,6 +61,9 @@ PAGE_PREFIX = "/webform/wf/"
 _MAX_REQUEST_ID = 255
 
 Handler = Callable[["Emulator", Ctx], Reply]
+#: Factories of extra outermost middleware for every emulator built from now on
+#: (``finapi.emulator.testing`` installs its spec checker here).
+APP_WRAPPERS: list[Callable[[Emulator], Middleware]] = []
 #: Handlers per API family, keyed by operationId.
 HANDLERS: dict[str, dict[str, Handler]] = {ACCESS: {}, WEBFORM: {}}
 
@@ -305,6 +308,7 @@ class Emulator:
         self._loop_lock = threading.Lock()
         self._loop_thread: _LoopThread | None = None
         self._callback_threads: list[threading.Thread] = []
+        self._sweeper: threading.Thread | None = None
         self.callbacks_sent: list[dict[str, Any]] = []
         self.app = self._build_app()
         from . import _access, _webform  # noqa: F401, PLC0415 - registers handlers
@@ -546,9 +550,17 @@ class Emulator:
             Route(PAGE_PREFIX + "{webform_id}", self._page, methods=["GET", "POST"]),
             Route("/{path:path}", self._dispatch, methods=methods),
         ]
+        outer = [
+            factory(self) for factory in list(APP_WRAPPERS)
+        ] + self._extra_middleware()
         return Starlette(
-            routes=routes, middleware=[Middleware(_FaultMiddleware, emulator=self)]
+            routes=routes,
+            middleware=[*outer, Middleware(_FaultMiddleware, emulator=self)],
         )
+
+    def _extra_middleware(self) -> list[Middleware]:
+        """Return middleware a subclass puts around the app (none here)."""
+        return []
 
     async def _page(self, request: Request) -> Response:
         from . import _webform  # noqa: PLC0415
@@ -579,7 +591,7 @@ class Emulator:
         else:
             family, router, sub = ACCESS, self.access_router, path
         request_id: str = request.state.request_id
-        endpoint = f"{method} {path}"
+        endpoint = f"{method} {sub}"
         op, params, known = router.match(method, sub)
         override = request.headers.get("x-http-method-override", "").upper()
         if op is None and method == "POST" and override in ("PATCH", "DELETE"):

@@ -72,6 +72,14 @@ class State:
         self.users: dict[tuple[str, str], User] = {}
         self.client_config: dict[str, dict[str, Any]] = {}
         self.counters: dict[str, int] = {}
+        self.banks: dict[int, dict[str, Any]] = {}
+        self.categories: dict[int, dict[str, Any]] = {}
+        self.webforms: dict[str, dict[str, Any]] = {}
+        self.tasks: dict[str, dict[str, Any]] = {}
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self.translations: dict[str, dict[str, Any]] = {}
+        self.access_tools: Any = None
+        self.webform_tools: Any = None
 
     def next_id(self, kind: str) -> int:
         """Return the next numeric id of a kind of entity (1, 2, ...).
