@@ -432,7 +432,8 @@ class _Spec:
         _check_shape(raw, label)
         self.raw = raw
         self.label = label
-        info = raw.get("info") if isinstance(raw.get("info"), Mapping) else {}
+        info = raw.get("info")
+        info = info if isinstance(info, Mapping) else {}
         self.title = str(info.get("title", label))
         self.version = str(info.get("version", "?"))
         components = raw.get("components", {})

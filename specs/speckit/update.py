@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -114,6 +115,11 @@ def find_sources(path: Path) -> list[Path]:
     return found
 
 
+def _info(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    info = raw.get("info")
+    return info if isinstance(info, Mapping) else {}
+
+
 def _kind_for(title: str, lock: Lock, source: Path) -> str:
     for kind, entry in lock.specs.items():
         if entry.title == title:
@@ -166,11 +172,11 @@ def plan_update(
             claim the same spec.
         LockError: a pinned spec file cannot be found to diff against.
     """
-    by_kind: dict[str, list[tuple[Path, dict[str, object], str]]] = {}
+    by_kind: dict[str, list[tuple[Path, dict[str, Any], str]]] = {}
     unchanged: set[str] = set()
     for path in find_sources(source):
         raw = load_spec_file(path)
-        info = raw.get("info") if isinstance(raw.get("info"), dict) else {}
+        info = _info(raw)
         kind = _kind_for(str(info.get("title", "")), lock, path)
         digest = sha256_of(path)
         if digest == lock.specs[kind].sha256:
@@ -186,7 +192,7 @@ def plan_update(
             raise SpecError(msg)
         path, raw, digest = candidates[0]
         old = lock.specs[kind]
-        info = raw["info"] if isinstance(raw.get("info"), dict) else {}
+        info = _info(raw)
         version = str(info.get("version", "")).strip()
         if not version:
             msg = f"{path}: the spec has no info.version"

@@ -233,8 +233,9 @@ def new_operation(spec: Mapping[str, Any]) -> Spec:
 def _first_operation_security(spec: Spec) -> list[Any] | None:
     for item in spec["paths"].values():
         for op in item.values():
-            if isinstance(op, dict) and isinstance(op.get("security"), list):
-                return copy.deepcopy(op["security"])
+            security = op.get("security") if isinstance(op, dict) else None
+            if isinstance(security, list):
+                return copy.deepcopy(security)
     return None
 
 
