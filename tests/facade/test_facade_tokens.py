@@ -65,13 +65,15 @@ async def test_two_second_tokens_async_loop_never_goes_out_expired() -> None:
 def test_rejected_refresh_token_falls_back_to_the_password_grant() -> None:
     """When the refresh token has died too, the password grant gets a new token."""
     first_log = len(CAPTURE.texts)
-    with Emulator(token_lifetime=1, refresh_token_lifetime=1, seed=0) as emu:
-        with make_fin(emu) as fin:
-            new = fin.users.create()
-            session = fin.user(new.id, new.password)
-            list(session.accounts())
-            time.sleep(1.1)
-            list(session.accounts())
+    with (
+        Emulator(token_lifetime=1, refresh_token_lifetime=1, seed=0) as emu,
+        make_fin(emu) as fin,
+    ):
+        new = fin.users.create()
+        session = fin.user(new.id, new.password)
+        list(session.accounts())
+        time.sleep(1.1)
+        list(session.accounts())
 
     lines = [t for t in CAPTURE.texts[first_log:] if "event=refresh_token_refused" in t]
     assert emu.stats.token_requests_for("refresh_token", new.id) == 1
