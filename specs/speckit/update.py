@@ -15,7 +15,8 @@ is printed; then, unless it is a dry run, in this order:
    ``finapi-<kind>-<version>.<ext>`` (the old ones stay; git ignores both);
 2. the changed clients are regenerated (any generator warning fails);
 3. only then is the lock rewritten (new file name, version, title, sha256,
-   source) and the generation stamp recorded.
+   source) and, when ``generated/`` was current before, the generation stamp
+   recorded (so the test run that follows does not regenerate again).
 
 A failure before step 3 leaves the lock and ``generated/`` as they were.
 """
@@ -277,10 +278,15 @@ def regenerate(lock: Lock, entries: Sequence[SpecEntry]) -> None:
             copy_tree_atomic(package, paths.GENERATED_DIR / package.name)
 
 
-def _after_write(written: Sequence[Path]) -> None:
+def _after_write(written: Sequence[Path], *, record_stamp: bool) -> None:
     from . import stamp  # noqa: PLC0415
 
-    stamp.write_stamp()
+    if record_stamp:
+        stamp.write_stamp()
+    else:
+        print(
+            "update: generated/ was stale before; the next `ensure` rebuilds the rest"
+        )
     mirror = paths.default_mirror()
     for path in written:
         print(f"update: {path.name} copied into specs/, lock rewritten")
@@ -333,10 +339,15 @@ def run_update(
                 "\nupdate: dry run, lock unchanged (add --update to adopt these files)"
             )
         return 0
+    from . import stamp  # noqa: PLC0415
+
+    # Only the changed packages are rebuilt. When generated/ was stale before,
+    # the stamp is left alone so that `ensure` still rebuilds the others.
+    was_current = stamp.is_stale([e.package for e in lock.specs.values()]) is None
     try:
         written = apply_update(plan, regenerate=regenerate)
     except (GenerationError, LockError) as exc:
         print(f"error: {exc}\nupdate: lock unchanged", file=sys.stderr)
         return 3
-    _after_write(written)
+    _after_write(written, record_stamp=was_current)
     return 0

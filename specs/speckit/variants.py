@@ -17,12 +17,20 @@ Typical use in a test::
 
     spec = variants.api_v2(variants.pinned_spec("access"))
     path = variants.write_variant(spec, tmp_path)   # finapi-access-<version>.json
+
+    tree = variants.build_tree(spec, tmp_path)      # regenerate from it (~5 s)
+    # tree.generated holds finapi_access built from the variant: put it first on
+    # PYTHONPATH of a subprocess to run code against that client.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,9 +46,12 @@ __all__ = [
     "VARIANTS",
     "Targets",
     "Variant",
+    "VariantTree",
     "api_v2",
+    "build_tree",
     "instance_of",
     "kind_of",
+    "make_workspace",
     "new_enum_value",
     "new_operation",
     "new_optional_property",
@@ -48,6 +59,7 @@ __all__ = [
     "property_type_change",
     "removed_operation",
     "required_added",
+    "run_speckit",
     "write_variant",
 ]
 
@@ -405,3 +417,84 @@ def _scalar(schema: Mapping[str, Any]) -> Any:
         return copy.deepcopy(schema["example"])
     key = schema.get("format") if schema.get("type") == "string" else schema.get("type")
     return _PLAIN.get(str(key), "text")
+
+
+def make_workspace(root: Path) -> Path:
+    """Copy the spec tooling, the lock and the pinned spec files into ``root/specs``.
+
+    ``python -m speckit`` run with that folder on ``PYTHONPATH`` reads and
+    writes only the copy (and ``root/generated``), never the real tree.
+    """
+    specs = root / "specs"
+    specs.mkdir(parents=True)
+    for folder in ("speckit", "templates", "generator"):
+        shutil.copytree(
+            paths.SPECS_DIR / folder,
+            specs / folder,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    shutil.copyfile(paths.LOCK_FILE, specs / "lock.json")
+    for entry in load_lock().specs.values():
+        shutil.copyfile(_pinned_path(entry.file), specs / entry.file)
+    return specs
+
+
+def _pinned_path(file_name: str) -> Path:
+    path = paths.raw_path(file_name)
+    mirror = paths.default_mirror()
+    if not path.is_file() and mirror is not None and (mirror / file_name).is_file():
+        return mirror / file_name
+    return path
+
+
+def run_speckit(specs: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m speckit ARGS`` from a workspace made by :func:`make_workspace`."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "FINAPI_SPECS_DIR")
+    }
+    env["PYTHONPATH"] = str(specs)
+    return subprocess.run(
+        [sys.executable, "-m", "speckit", *args],
+        cwd=specs.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+@attrs.frozen
+class VariantTree:
+    """A private tree where a variant was adopted with ``speckit update``."""
+
+    specs: Path
+    generated: Path
+    source: Path
+    process: subprocess.CompletedProcess[str]
+
+
+def build_tree(
+    spec: Mapping[str, Any], root: Path, *, check: bool = True
+) -> VariantTree:
+    """Adopt ``spec`` in a copy of ``specs/`` under ``root`` and regenerate its client.
+
+    Only the package of the variant's kind is generated (into
+    ``root/repo/generated``); it needs openapi-python-client and ruff installed
+    (``nox -s tests`` installs both).
+
+    Raises:
+        RuntimeError: ``check`` is True and the update failed or warned; the
+            message holds the command's error output.
+    """
+    specs = make_workspace(root / "repo")
+    source = write_variant(spec, root / "incoming")
+    process = run_speckit(specs, "update", "--from", str(source))
+    if check and process.returncode != 0:
+        msg = (
+            f"speckit update failed with status {process.returncode}:\n{process.stderr}"
+        )
+        raise RuntimeError(msg)
+    return VariantTree(specs, specs.parent / "generated", source, process)

@@ -22,7 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 
 from speckit import paths, variants
@@ -68,39 +67,8 @@ MARKERS: dict[tuple[str, str], tuple[str, str | None]] = {
 }
 
 
-def make_workspace(root: Path) -> Path:
-    """Copy the spec tooling, the lock and the pinned files into ``root/specs``."""
-    specs = root / "specs"
-    specs.mkdir(parents=True)
-    for folder in ("speckit", "templates", "generator"):
-        shutil.copytree(
-            paths.SPECS_DIR / folder,
-            specs / folder,
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
-    shutil.copyfile(paths.LOCK_FILE, specs / "lock.json")
-    for entry in load_lock().specs.values():
-        shutil.copyfile(paths.raw_path(entry.file), specs / entry.file)
-    return specs
-
-
-def run_speckit(specs: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m speckit`` from a workspace copy (no mirror folder)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("PYTHONPATH", "FINAPI_SPECS_DIR")
-    }
-    env["PYTHONPATH"] = str(specs)
-    return subprocess.run(
-        [sys.executable, "-m", "speckit", *args],
-        cwd=specs.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+make_workspace = variants.make_workspace
+run_speckit = variants.run_speckit
 
 
 @pytest.fixture
@@ -302,33 +270,18 @@ def test_generator_warning_stops_the_update(workspace: Path, tmp_path: Path) -> 
     assert not (workspace.parent / "generated").exists()
 
 
-@attrs.frozen
-class Updated:
-    """One variant adopted by ``speckit update`` in its own workspace."""
-
-    specs: Path
-    source: Path
-    proc: subprocess.CompletedProcess[str]
-
-
 @pytest.fixture(scope="session")
 def updated(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[dict[tuple[str, str], Updated]]:
+) -> Iterator[dict[tuple[str, str], variants.VariantTree]]:
     """Adopt every variant once (two at a time): regenerates one package each."""
     if importlib.util.find_spec("openapi_python_client") is None:
         pytest.skip("openapi-python-client is not installed (nox -s tests installs it)")
 
-    def adopt(case: tuple[str, str]) -> Updated:
+    def adopt(case: tuple[str, str]) -> variants.VariantTree:
         name, kind = case
         root = tmp_path_factory.mktemp(f"update-{name}-{kind}")
-        specs = make_workspace(root / "repo")
-        source = variants.write_variant(
-            variants.VARIANTS[name].of(kind), root / "incoming"
-        )
-        return Updated(
-            specs, source, run_speckit(specs, "update", "--from", str(source))
-        )
+        return variants.build_tree(variants.VARIANTS[name].of(kind), root, check=False)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         yield dict(zip(CASES, pool.map(adopt, CASES), strict=True))
@@ -336,22 +289,23 @@ def updated(
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=[f"{n}-{k}" for n, k in CASES])
 def test_update_adopts_and_regenerates_each_variant(
-    name: str, kind: str, updated: dict[tuple[str, str], Updated]
+    name: str, kind: str, updated: dict[tuple[str, str], variants.VariantTree]
 ) -> None:
     """The command rewrites the lock and regenerates the changed client, with no warning."""
     result = updated[(name, kind)]
-    package = result.specs.parent / "generated" / PACKAGES[kind]
+    package = result.generated / PACKAGES[kind]
     other = next(p for k, p in PACKAGES.items() if k != kind)
 
-    assert result.proc.returncode == 0, result.proc.stderr
-    assert "error" not in result.proc.stderr.lower()
+    assert result.process.returncode == 0, result.process.stderr
+    assert "error" not in result.process.stderr.lower()
     entry = load_lock(result.specs / "lock.json").specs[kind]
     assert entry.sha256 == sha256_of(result.source)
     assert (result.specs / entry.file).read_bytes() == result.source.read_bytes()
     assert f'"version": "{entry.version}"' in (package / "spec_info.py").read_text(
         "utf-8"
     )
-    assert not (result.specs.parent / "generated" / other).exists()
+    assert not (result.generated / other).exists()
+    assert "generated/ was stale before" in result.process.stdout
     marker_file, pattern = MARKERS[(name, kind)]
     if pattern is None:
         assert not (package / marker_file).exists()
@@ -360,7 +314,7 @@ def test_update_adopts_and_regenerates_each_variant(
 
 
 def test_regenerated_client_reads_its_variant(
-    updated: dict[tuple[str, str], Updated],
+    updated: dict[tuple[str, str], variants.VariantTree],
 ) -> None:
     """The client regenerated from the new-property variant has the property as a field."""
     result = updated[("new-property", "webform")]
@@ -369,7 +323,7 @@ def test_regenerated_client_reads_its_variant(
         "import attrs\n"
         "print(sorted(f.name for f in attrs.fields(WebForm)))\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(result.specs.parent / "generated")}
+    env = {**os.environ, "PYTHONPATH": str(result.generated)}
 
     proc = subprocess.run(
         [sys.executable, "-c", script],
@@ -381,3 +335,22 @@ def test_regenerated_client_reads_its_variant(
 
     assert proc.returncode == 0, proc.stderr
     assert "'channel'" in proc.stdout
+
+
+def test_update_of_a_current_tree_records_the_stamp(tmp_path: Path) -> None:
+    """After generate + update, `ensure` finds generated/ current: no second rebuild."""
+    if importlib.util.find_spec("openapi_python_client") is None:
+        pytest.skip("openapi-python-client is not installed (nox -s tests installs it)")
+    specs = make_workspace(tmp_path / "repo")
+    assert run_speckit(specs, "generate").returncode == 0
+    source = variants.write_variant(
+        variants.VARIANTS["new-enum-value"].of("webform"), tmp_path / "in"
+    )
+
+    adopted = run_speckit(specs, "update", "--from", str(source))
+    ensured = run_speckit(specs, "ensure")
+
+    assert adopted.returncode == 0, adopted.stderr
+    assert "was stale before" not in adopted.stdout
+    assert ensured.returncode == 0, ensured.stderr
+    assert "generate: generated/ is current" in ensured.stdout
