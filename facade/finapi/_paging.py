@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from finapi_access.models.pageable_transaction_list import PageableTransactionList
     from finapi_access.models.transaction import Transaction
 
-__all__ = ["MAX_PER_PAGE"]
+__all__: list[str] = []
 
 #: Largest ``perPage`` finAPI Access accepts.
 MAX_PER_PAGE = 500

@@ -159,7 +159,8 @@ class _Policy:
         """Decide for stamina: False (give up), True (default backoff) or seconds."""
         if isinstance(exc, _RetryableAnswer):
             wait = retry_after(exc.response, self.policy.max_retry_after)
-            return True if wait is None else wait
+            # stamina reads a falsy hook result as "do not retry": never return 0.
+            return True if wait is None else max(wait, 0.001)
         return is_retryable_error(exc)
 
     def attempts(self) -> Any:

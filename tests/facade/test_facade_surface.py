@@ -1,0 +1,214 @@
+"""The public surface: exports, import cost, configuration, users, reprs."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import subprocess
+import sys
+from importlib import resources
+
+import pytest
+from facade_support import make_fin
+
+import finapi
+from finapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator
+
+PRIVATE_MODULES = [
+    "_auth",
+    "_client",
+    "_config",
+    "_errors",
+    "_paging",
+    "_redis",
+    "_retry",
+    "_tokens",
+    "_webforms",
+]
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    if name.isupper():
+        return 0, name
+    return (1 if name[0].isupper() else 2), name
+
+
+def test_all_is_sorted_and_complete() -> None:
+    """finapi.__all__ is sorted and holds exactly the private modules' __all__."""
+    exported = set()
+    for name in PRIVATE_MODULES:
+        exported.update(importlib.import_module(f"finapi.{name}").__all__)
+
+    assert finapi.__all__ == sorted(finapi.__all__, key=_isort_key)
+    assert set(finapi.__all__) == exported
+    assert all(hasattr(finapi, name) for name in finapi.__all__)
+
+
+def test_import_finapi_stays_light() -> None:
+    """`import finapi` imports no generated models, redis, stamina, attrs or asyncio."""
+    code = (
+        "import sys, finapi; heavy = ['redis', 'stamina', 'tenacity', 'attrs', "
+        "'finapi_access', 'finapi_webform', 'asyncio', 'finapi.emulator']; "
+        "print([m for m in heavy if m in sys.modules])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    assert out.stdout.strip() == "[]"
+
+
+def test_generated_ids_and_passwords_follow_the_spec_rules() -> None:
+    """Generated ids and passwords satisfy UserCreateParams' pattern and lengths."""
+    spec = json.loads(
+        resources.files("finapi_access").joinpath("openapi.json").read_text()
+    )
+    props = spec["components"]["schemas"]["UserCreateParams"]["properties"]
+    id_pattern = re.compile(props["id"]["pattern"])
+    id_max = int(re.search(r"Max length is (\d+)", props["id"]["description"]).group(1))
+    pw_min, pw_max = map(
+        int,
+        re.search(
+            r"Minimum length is (\d+), and maximum length is (\d+)",
+            props["password"]["description"],
+        ).groups(),
+    )
+    ids = {finapi.generate_user_id() for _ in range(200)}
+    passwords = {finapi.generate_password() for _ in range(200)}
+
+    assert len(ids) == 200
+    assert len(passwords) == 200
+    assert all(id_pattern.fullmatch(i) and len(i) <= id_max for i in ids)
+    assert all(pw_min <= len(p) <= pw_max for p in passwords)
+    assert all(
+        any(c.isdigit() for c in p) and any(c.isupper() for c in p) for p in passwords
+    )
+    with pytest.raises(ValueError, match="6 to 128"):
+        finapi.generate_password(5)
+
+
+def test_users_with_explicit_credentials_and_bad_ids(fin: finapi.FinAPI) -> None:
+    """A caller's id and password are used; an id finAPI forbids is refused locally."""
+    new = fin.users.create("alice@example.org", "secret-pass-1", email="a@example.org")
+
+    assert new.id == "alice@example.org"
+    assert repr(new) == "NewUser(id='alice@example.org', password='***')"
+    assert fin.user(new.id, new.password).token().access_token
+    with pytest.raises(ValueError, match="user ids"):
+        fin.users.create("no spaces allowed")
+
+
+def test_delete_with_password_uses_the_users_token(
+    fin: finapi.FinAPI, emu: Emulator
+) -> None:
+    """With the password known, the user deletes itself; its session closes."""
+    new = fin.users.create()
+    session = fin.user(new.id, new.password)
+    session.token()
+
+    fin.users.delete(new.id)
+
+    assert emu.stats.requests["deleteAuthorizedUser"] == 1
+    assert session.closed
+
+
+def test_delete_without_password_uses_the_client_token(
+    fin: finapi.FinAPI, emu: Emulator, audit
+) -> None:
+    """Without a password the client token deletes an unverified user.
+
+    A verified user cannot be deleted that way: finAPI's answer comes back typed.
+    """
+    verified = fin.users.create()
+    # The Access API cannot switch auto-verification off (it is a mandator
+    # setting), so the test sets the emulator's client configuration directly.
+    emu.state.client_config[DEMO_CLIENT_ID]["isUserAutoVerificationEnabled"] = False
+    unverified = fin.users.create()
+
+    fin.users.delete(unverified.id)
+    with audit.raises(finapi.UnprocessableError) as info:
+        fin.users.delete(verified.id)
+
+    assert emu.stats.requests["deleteUnverifiedUser"] == 2
+    assert info.value.code == "USER_ALREADY_VERIFIED"
+
+
+def test_environments() -> None:
+    """Sandbox comes from the spec, live from the constants; bad input is named."""
+    sandbox = finapi.Environment.sandbox()
+    live = finapi.Environment.resolve("live", None, None)
+    custom = finapi.Environment.resolve(
+        None, "http://127.0.0.1:1/", "http://127.0.0.1:1/wf"
+    )
+
+    assert sandbox.access_url == "https://sandbox.finapi.io"
+    assert sandbox.webform_url == "https://webform-sandbox.finapi.io"
+    assert (live.access_url, live.webform_url) == (
+        finapi.LIVE_ACCESS_URL,
+        finapi.LIVE_WEBFORM_URL,
+    )
+    assert custom.access_url == "http://127.0.0.1:1"
+    with pytest.raises(ValueError, match="environment must be"):
+        finapi.Environment.resolve("staging", None, None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="both access_url and webform_url"):
+        finapi.Environment.resolve(None, "http://x", None)
+    with pytest.raises(ValueError, match="http"):
+        finapi.Environment("ftp://x", "http://y")
+    with pytest.raises(ValueError, match="client_secret"):
+        finapi.FinAPI(DEMO_CLIENT_ID, "")
+
+
+def test_default_environment_is_the_sandbox() -> None:
+    """Without environment or URLs the facade points at the sandbox (no request made)."""
+    with finapi.FinAPI(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET) as fin:
+        text = repr(fin)
+
+    assert fin.environment.name == "sandbox"
+    assert "sandbox.finapi.io" in text
+
+
+def test_reprs_hide_secrets(fin: finapi.FinAPI) -> None:
+    """Facade, session, token, auth and the generated clients show no secret."""
+    new = fin.users.create()
+    session = fin.user(new.id, new.password)
+    token = session.token()
+
+    texts = [
+        repr(fin),
+        repr(session),
+        repr(token),
+        repr(session.auth),
+        repr(session.access),
+        repr(session.webform),
+        repr(fin.access),
+    ]
+
+    assert "'***'" in repr(token)
+    for text in texts:
+        assert token.access_token not in text
+        assert str(token.refresh_token) not in text
+        assert new.password not in text
+        assert DEMO_CLIENT_SECRET not in text
+
+
+def test_session_is_reused_per_user_and_closes(emu: Emulator) -> None:
+    """fin.user returns one session per user; closing revokes its refresh token."""
+    with make_fin(emu) as fin:
+        new = fin.users.create()
+        first = fin.user(new.id, new.password)
+        again = fin.user(new.id)
+        first.token()
+        first.close()
+
+    assert first is again
+    assert first.closed
+    assert emu.stats.requests["revokeToken"] >= 1
+
+
+def test_the_audit_checks_something(audit) -> None:
+    """The secret audit has secrets to look for (so its silence means something)."""
+    from facade_support import BOOK
+
+    assert DEMO_CLIENT_SECRET in BOOK.values
+    assert len(BOOK.values) > 1
