@@ -1,4 +1,4 @@
-"""Every developer and CI entry point: specs, generate, tests, lint, typecheck.
+"""Every developer and CI entry point: specs, generate, tests, demo, lint, typecheck.
 
 ``nox -s tests`` on a clean clone materialises the pinned specs, generates the
 clients when they are missing or stale, installs the project and runs pytest.
@@ -92,6 +92,23 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".[all]", *_group("test"))
     args = session.posargs or ["-q"]
     session.run("pytest", *args, env={"PYTHONHASHSEED": "0", **_ci_env()})
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The main job: finAPI's workflow through the facade, step by step.
+
+    Against the embedded emulator on a free loopback port; against finAPI when
+    FINAPI_CLIENT_ID and FINAPI_CLIENT_SECRET are set. ``-- --browser`` completes
+    the web form in the system's headless Chromium (Playwright, no download).
+    """
+    session.install(*GENERATOR_DEPS)
+    _speckit(session, "ensure")
+    browser = ["playwright>=1.45"] if "--browser" in session.posargs else []
+    session.install("-e", ".[all]", *browser)
+    session.run(
+        "python", "-m", "finapi._demo", *session.posargs, env={"PYTHONUNBUFFERED": "1"}
+    )
 
 
 @nox.session
