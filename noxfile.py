@@ -112,6 +112,18 @@ def demo(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Print import time and per-call overhead of the facade next to plain httpx.
+
+    A measurement, not a test: ``-- --calls N --rounds N --import-runs N``.
+    """
+    session.install(*GENERATOR_DEPS)
+    _speckit(session, "ensure")
+    session.install("-e", ".[all]")
+    session.run("python", "tests/bench/bench_facade.py", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """Ruff check and format check of the hand-written code."""
     session.install(*_group("lint"))
