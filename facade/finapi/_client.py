@@ -49,6 +49,7 @@ from finapi._retry import (
     AsyncRetryingTransport,
     ClientTransport,
     RetryingTransport,
+    new_request_id,
 )
 from finapi._tokens import (
     AsyncMemoryTokenStore,
@@ -473,8 +474,11 @@ class Users:
         from finapi_access.api.users import create_user  # noqa: PLC0415
 
         body, new = _user_body(user_id, password, email, phone, is_auto_update_enabled)
-        create_user.sync(client=self._fin.access, body=body)
-        logger.info("user %s", kv(event="created", user_id=new.id))
+        request_id = new_request_id()
+        create_user.sync(client=self._fin.access, body=body, x_request_id=request_id)
+        logger.info(
+            "user %s", kv(event="created", user_id=new.id, request_id=request_id)
+        )
         return new
 
     def delete(self, user_id: str, password: str | None = None) -> None:
@@ -495,8 +499,14 @@ class Users:
             return
         from finapi_access.api.users import delete_unverified_user  # noqa: PLC0415
 
-        delete_unverified_user.sync(user_id, client=self._fin.access)
-        logger.info("user %s", kv(event="deleted", user_id=user_id, tier="client"))
+        request_id = new_request_id()
+        delete_unverified_user.sync(
+            user_id, client=self._fin.access, x_request_id=request_id
+        )
+        logger.info(
+            "user %s",
+            kv(event="deleted", user_id=user_id, tier="client", request_id=request_id),
+        )
 
     def __repr__(self) -> str:
         return f"Users(client_id={self._fin.client_id!r})"
@@ -609,8 +619,17 @@ class UserSession:
         """Delete this user with its own token, then close the session."""
         from finapi_access.api.users import delete_authorized_user  # noqa: PLC0415
 
-        delete_authorized_user.sync(client=self.access)
-        logger.info("user %s", kv(event="deleted", user_id=self.user_id, tier="user"))
+        request_id = new_request_id()
+        delete_authorized_user.sync(client=self.access, x_request_id=request_id)
+        logger.info(
+            "user %s",
+            kv(
+                event="deleted",
+                user_id=self.user_id,
+                tier="user",
+                request_id=request_id,
+            ),
+        )
         self._close(revoke=False)
         self._fin._sessions.pop(self.user_id, None)
 
@@ -849,8 +868,13 @@ class AsyncUsers:
         from finapi_access.api.users import create_user  # noqa: PLC0415
 
         body, new = _user_body(user_id, password, email, phone, is_auto_update_enabled)
-        await create_user.asyncio(client=self._fin.access, body=body)
-        logger.info("user %s", kv(event="created", user_id=new.id))
+        request_id = new_request_id()
+        await create_user.asyncio(
+            client=self._fin.access, body=body, x_request_id=request_id
+        )
+        logger.info(
+            "user %s", kv(event="created", user_id=new.id, request_id=request_id)
+        )
         return new
 
     async def delete(self, user_id: str, password: str | None = None) -> None:
@@ -867,8 +891,14 @@ class AsyncUsers:
             return
         from finapi_access.api.users import delete_unverified_user  # noqa: PLC0415
 
-        await delete_unverified_user.asyncio(user_id, client=self._fin.access)
-        logger.info("user %s", kv(event="deleted", user_id=user_id, tier="client"))
+        request_id = new_request_id()
+        await delete_unverified_user.asyncio(
+            user_id, client=self._fin.access, x_request_id=request_id
+        )
+        logger.info(
+            "user %s",
+            kv(event="deleted", user_id=user_id, tier="client", request_id=request_id),
+        )
 
     def __repr__(self) -> str:
         return f"AsyncUsers(client_id={self._fin.client_id!r})"
@@ -976,8 +1006,19 @@ class AsyncUserSession:
         """Delete this user with its own token, then close the session."""
         from finapi_access.api.users import delete_authorized_user  # noqa: PLC0415
 
-        await delete_authorized_user.asyncio(client=self.access)
-        logger.info("user %s", kv(event="deleted", user_id=self.user_id, tier="user"))
+        request_id = new_request_id()
+        await delete_authorized_user.asyncio(
+            client=self.access, x_request_id=request_id
+        )
+        logger.info(
+            "user %s",
+            kv(
+                event="deleted",
+                user_id=self.user_id,
+                tier="user",
+                request_id=request_id,
+            ),
+        )
         await self._close(revoke=False)
         self._fin._sessions.pop(self.user_id, None)
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from importlib import resources
 
+import httpx
 import pytest
 from facade_support import make_fin
 
@@ -212,3 +213,45 @@ def test_the_audit_checks_something(audit) -> None:
 
     assert DEMO_CLIENT_SECRET in BOOK.values
     assert len(BOOK.values) > 1
+
+
+def test_debug_logs_mask_bodies_and_skip_the_token_endpoint(emu: Emulator) -> None:
+    """DEBUG shows the user creation body with the password masked, no token bodies."""
+    from facade_support import CAPTURE
+
+    first = len(CAPTURE.texts)
+    with make_fin(emu) as fin:
+        new = fin.users.create()
+        fin.user(new.id, new.password).token()
+    lines = CAPTURE.texts[first:]
+    bodies = [
+        line for line in lines if "request-body" in line or "response-body" in line
+    ]
+    request_lines = [line for line in lines if line.startswith("finapi INFO request ")]
+
+    assert any('"password":"***"' in line for line in bodies)
+    assert not any("access_token" in line for line in bodies)
+    assert all("request_id=" in line and "status=" in line for line in request_lines)
+    assert any("path=/oauth/token" in line for line in request_lines)
+    assert not any(new.password in line for line in lines)
+
+
+def test_callers_http_client_is_used_and_left_open(emu: Emulator) -> None:
+    """With http_client=..., requests go through the caller's client, which stays open."""
+    seen: list[str] = []
+    own = httpx.Client(
+        transport=emu.sync_transport(),
+        event_hooks={"request": [lambda request: seen.append(request.url.path)]},
+    )
+    with finapi.FinAPI(
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_SECRET,
+        access_url=emu.access_url,
+        webform_url=emu.webform_url,
+        http_client=own,
+    ) as fin:
+        fin.users.create()
+
+    assert seen == ["/oauth/token", "/api/v1/users", "/oauth/revoke"]
+    assert not own.is_closed
+    own.close()
