@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -38,8 +39,11 @@ class Operation:
         return bool(self.params) and self.params[-1] == "ids"
 
 
+@functools.lru_cache(maxsize=4)
 def packaged_spec(package: str) -> dict[str, Any]:
     """Return the spec that a generated package ships as ``openapi.json``.
+
+    The dict is shared by every caller: treat it as read-only.
 
     Args:
         package: ``finapi_access`` or ``finapi_webform``.

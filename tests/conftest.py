@@ -1,0 +1,63 @@
+"""Suite-wide fixtures.
+
+Sections are owned by different parts of the project; keep each in its block.
+"""
+
+from __future__ import annotations
+
+# -- emulator spec check (owned by the emulator, issue 3) -----------------------------
+# Every emulator built while a test runs feeds its traffic to one session-wide
+# SpecChecker; a test fails when any emulator response it caused violates the
+# pinned specs. Requests are recorded but not enforced here, since tests send
+# bad requests on purpose; tests/emulator/test_emulator_contract.py enforces them.
+# A test that must see a violation can use the `spec_checker` fixture and clear it.
+import importlib.util
+import os
+from collections.abc import Iterator
+
+import pytest
+
+try:
+    from finapi.emulator import testing as _emulator_testing
+except ImportError:  # the emulator extra is missing
+    _emulator_testing = None  # type: ignore[assignment]
+if importlib.util.find_spec("openapi_core") is None:  # the validator is missing
+    _emulator_testing = None  # type: ignore[assignment]
+if os.environ.get("FINAPI_EMULATOR_SPEC_CHECK") == "0":  # switched off for a run
+    _emulator_testing = None  # type: ignore[assignment]
+
+
+@pytest.fixture(scope="session")
+def spec_checker() -> Iterator[object]:
+    """Give the session's SpecChecker, installed for every emulator built."""
+    if _emulator_testing is None:
+        pytest.skip("the emulator is not installed")
+    checker = _emulator_testing.SpecChecker()
+    _emulator_testing.install(checker)
+    yield checker
+    _emulator_testing.uninstall(checker)
+
+
+@pytest.fixture(autouse=True)
+def _emulator_responses_match_the_spec(
+    request: pytest.FixtureRequest,
+) -> Iterator[None]:
+    """Fail the test when an emulator response it caused violates the pinned spec."""
+    if _emulator_testing is None:
+        yield
+        return
+    checker = request.getfixturevalue("spec_checker")
+    checker.drain()
+    before = len(checker.violations)
+    yield
+    checker.drain()
+    found = [v for v in checker.violations[before:] if v.kind == "response"]
+    if found:
+        listed = "\n".join(str(v) for v in found[:10])
+        pytest.fail(
+            f"{len(found)} emulator response(s) violate the spec:\n{listed}",
+            pytrace=False,
+        )
+
+
+# -- end of the emulator section --------------------------------------------------------
