@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
 import ssl
 import time
-import uuid
 from collections.abc import Collection
 from typing import Any
 
@@ -42,9 +42,9 @@ def new_request_id() -> str:
     """Return a fresh request id.
 
     Returns:
-        A random UUID in its 36-character form.
+        128 random bits as 32 hex digits (finAPI allows up to 255 characters).
     """
-    return str(uuid.uuid4())
+    return os.urandom(16).hex()
 
 
 def endpoint_of(request: httpx.Request) -> str:
@@ -179,9 +179,9 @@ class _Policy:
 
     def bodies_allowed(self, request: httpx.Request) -> bool:
         return (
-            not self.retry_posts
+            logger.isEnabledFor(logging.DEBUG)
+            and not self.retry_posts
             and request.url.path not in self.quiet_paths
-            and logger.isEnabledFor(logging.DEBUG)
         )
 
     def log_answer(

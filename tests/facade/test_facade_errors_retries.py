@@ -127,7 +127,7 @@ def test_webform_not_found_has_a_generated_request_id(
         session.webforms.get("no-such-form")
 
     assert info.value.request_id is not None
-    assert len(info.value.request_id) == 36
+    assert len(info.value.request_id) == 32
     assert info.value.code == "NOT_FOUND"
 
 
