@@ -15,7 +15,15 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from facade_support import BOOK, CAPTURE, Audit, audited_types, make_afin, make_fin
+from facade_support import (
+    BOOK,
+    CAPTURE,
+    Audit,
+    audited_types,
+    emulator,
+    make_afin,
+    make_fin,
+)
 
 import finapi
 from finapi.emulator import Emulator
@@ -57,8 +65,8 @@ def audit() -> Iterator[Audit]:
 @pytest.fixture
 def emu() -> Iterator[Emulator]:
     """A fresh emulator with 60 s tokens."""
-    with Emulator(token_lifetime=60, seed=0) as emulator:
-        yield emulator
+    with emulator(token_lifetime=60) as emu_:
+        yield emu_
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from facade_support import make_afin, make_fin
+from facade_support import emulator, make_afin, make_fin
 
 import finapi
-from finapi.emulator import DEMO_CLIENT_ID, Emulator
+from finapi.emulator import DEMO_CLIENT_ID
 
 pytestmark = pytest.mark.anyio
 
@@ -133,7 +133,7 @@ def test_facade_on_redis_shares_tokens_between_facades(
     redis_url: str, store: finapi.RedisTokenStore
 ) -> None:
     """Two facades on one Redis: the second uses the first's client and user tokens."""
-    with Emulator(token_lifetime=60, seed=0) as emu:
+    with emulator(token_lifetime=60, seed=0) as emu:
         other = finapi.RedisTokenStore(redis_url)
         with (
             make_fin(emu, token_store=store) as one,
@@ -154,7 +154,7 @@ async def test_async_redis_store_single_flight(redis_url: str) -> None:
     import asyncio
 
     store = finapi.AsyncRedisTokenStore(redis_url, prefix="finapi-async:")
-    with Emulator(token_lifetime=60, seed=0) as emu:
+    with emulator(token_lifetime=60, seed=0) as emu:
         async with make_afin(emu, token_store=store) as fin:
             await asyncio.gather(*(fin.users.create() for _ in range(100)))
     await store.aclose()
@@ -171,7 +171,7 @@ def test_fleet_of_4_processes_x_16_threads_makes_one_client_token_request(
     import redis_fleet_worker
 
     context = multiprocessing.get_context("spawn")
-    with Emulator(token_lifetime=60, seed=0) as emu, emu.serve() as base_url:
+    with emulator(token_lifetime=60, seed=0) as emu, emu.serve() as base_url:
         manager = context.Manager()
         start = manager.Event()
         url = str(store._redis.connection_pool.connection_kwargs.get("port"))

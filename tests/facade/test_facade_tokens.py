@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from facade_support import CAPTURE, make_afin, make_fin
+from facade_support import CAPTURE, emulator, make_afin, make_fin
 
 import finapi
 from finapi.emulator import DEMO_CLIENT_ID, Emulator
@@ -24,7 +24,7 @@ def _token_lines(since: int, reason: str) -> list[str]:
 def test_two_second_tokens_over_ten_seconds_never_go_out_expired() -> None:
     """A 10 s loop of client and user calls with 2 s tokens: no 401, no expired use."""
     first_log = len(CAPTURE.texts)
-    with Emulator(token_lifetime=2, seed=0) as emu, make_fin(emu) as fin:
+    with emulator(token_lifetime=2, seed=0) as emu, make_fin(emu) as fin:
         new = fin.users.create()
         session = fin.user(new.id, new.password)
         calls = 0
@@ -49,13 +49,14 @@ def test_two_second_tokens_over_ten_seconds_never_go_out_expired() -> None:
 
 async def test_two_second_tokens_async_loop_never_goes_out_expired() -> None:
     """The same with AsyncFinAPI over 4 s."""
-    async with make_afin(emu := Emulator(token_lifetime=2, seed=0)) as fin:
-        new = await fin.users.create()
-        session = fin.user(new.id, new.password)
-        deadline = time.monotonic() + 4.0
-        while time.monotonic() < deadline:
-            [a async for a in session.accounts()]
-            await asyncio.sleep(0.02)
+    with emulator(token_lifetime=2) as emu:
+        async with make_afin(emu) as fin:
+            new = await fin.users.create()
+            session = fin.user(new.id, new.password)
+            deadline = time.monotonic() + 4.0
+            while time.monotonic() < deadline:
+                [a async for a in session.accounts()]
+                await asyncio.sleep(0.02)
 
     assert emu.stats.unauthorized == 0
     assert emu.stats.expired_token_requests == 0
@@ -66,7 +67,7 @@ def test_rejected_refresh_token_falls_back_to_the_password_grant() -> None:
     """When the refresh token has died too, the password grant gets a new token."""
     first_log = len(CAPTURE.texts)
     with (
-        Emulator(token_lifetime=1, refresh_token_lifetime=1, seed=0) as emu,
+        emulator(token_lifetime=1, refresh_token_lifetime=1, seed=0) as emu,
         make_fin(emu) as fin,
     ):
         new = fin.users.create()
@@ -130,7 +131,7 @@ def _wait_until_stale(token: finapi.Token) -> None:
 
 async def test_single_flight_200_tasks_one_token_request_per_principal() -> None:
     """200 tasks start at the moment of expiry: one token request per principal."""
-    with Emulator(token_lifetime=2, seed=0) as emu:
+    with emulator(token_lifetime=2, seed=0) as emu:
         async with make_afin(emu) as fin:
             new = await fin.users.create()
             session = fin.user(new.id, new.password)
@@ -157,7 +158,7 @@ async def test_single_flight_200_tasks_one_token_request_per_principal() -> None
 
 def test_single_flight_32_threads_one_token_request_per_principal() -> None:
     """32 threads start at the moment of expiry: one token request per principal."""
-    with Emulator(token_lifetime=2, seed=0) as emu, make_fin(emu) as fin:
+    with emulator(token_lifetime=2, seed=0) as emu, make_fin(emu) as fin:
         new = fin.users.create()
         session = fin.user(new.id, new.password)
         user_token = session.token()
