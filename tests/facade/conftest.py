@@ -29,23 +29,23 @@ import finapi
 from finapi.emulator import Emulator
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _debug_logging() -> Iterator[None]:
+@pytest.fixture(autouse=True)
+def audit() -> Iterator[Audit]:
+    """Fail a test whose logs, checked exceptions or live reprs hold a secret.
+
+    Every logger's records are captured at DEBUG while the test runs.
+    """
     root = logging.getLogger()
     old_level = root.level
     root.setLevel(logging.DEBUG)
     root.addHandler(CAPTURE)
-    yield
-    root.removeHandler(CAPTURE)
-    root.setLevel(old_level)
-
-
-@pytest.fixture(autouse=True)
-def audit() -> Iterator[Audit]:
-    """Fail a test whose logs, checked exceptions or live reprs hold a secret."""
     first_log = len(CAPTURE.texts)
     audit = Audit()
-    yield audit
+    try:
+        yield audit
+    finally:
+        root.removeHandler(CAPTURE)
+        root.setLevel(old_level)
 
     texts = list(audit.texts)
     logs = CAPTURE.texts[first_log:]
@@ -58,6 +58,7 @@ def audit() -> Iterator[Audit]:
             if isinstance(obj, BaseException):
                 texts.append(str(obj))
             audit.checked_reprs += 1
+    del CAPTURE.texts[:]
     leaked = sorted({leak for text in texts for leak in BOOK.leaks(text)})
     assert not leaked, f"secrets leaked into logs/reprs/messages: {leaked}"
 
