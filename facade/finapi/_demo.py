@@ -758,7 +758,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FinAPIError, DemoError) as exc:
         where = f"step {run.step_no} ({run.step_title})" if run.step_no else "start-up"
         one_line = " ".join(str(exc).split())
-        console.print(f"\n[red bold]demo failed[/] in {where}: {one_line}", soft_wrap=True)
+        console.print(
+            f"\n[red bold]demo failed[/] in {where}: {one_line}", soft_wrap=True
+        )
         return 1
     finally:
         logger.removeHandler(wire)
