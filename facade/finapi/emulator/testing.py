@@ -154,12 +154,12 @@ def _finapi_date_time(value: object) -> bool:
 
 
 def nullable_refs(spec: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
-    """Return a copy of an OpenAPI 3.0 spec where ``nullable`` beside ``allOf`` counts.
+    """Return a copy of a spec where every ``nullable: true`` admits ``null``.
 
     finAPI's specs declare nullable references as ``{allOf: [$ref], nullable: true}``
     and finAPI sends ``null`` there; strict OpenAPI 3.0 validators ignore that
-    ``nullable``. Each such node becomes ``{anyOf: [{allOf: [$ref]}, {enum: [null]}]}``
-    style equivalent: the referenced schema, or null.
+    ``nullable``, and 3.1 validators ignore the keyword altogether. Each such node
+    becomes "the schema, or null" in the spec's own dialect.
 
     Args:
         spec: The spec.
@@ -168,6 +168,12 @@ def nullable_refs(spec: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
         The rewritten copy and the number of nodes rewritten.
     """
     count = 0
+    is_31 = str(spec.get("openapi", "")).startswith("3.1")
+    null_branch: dict[str, Any] = (
+        {"type": "null"}
+        if is_31
+        else {"type": "object", "nullable": True, "enum": [None]}
+    )
 
     def walk(node: Any) -> Any:
         nonlocal count
@@ -176,19 +182,22 @@ def nullable_refs(spec: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
         if not isinstance(node, dict):
             return node
         out = {k: walk(v) for k, v in node.items()}
-        if out.get("nullable") is True and "allOf" in out:
+        if out.get("nullable") is not True:
+            return out
+        if "allOf" in out:
             count += 1
             rest = {
                 k: v for k, v in out.items() if k not in ("nullable", "allOf", "type")
             }
-            return {
-                **rest,
-                "nullable": True,
-                "anyOf": [
-                    {"allOf": out["allOf"]},
-                    {"type": "object", "nullable": True, "enum": [None]},
-                ],
-            }
+            if not is_31:
+                rest["nullable"] = True
+            return {**rest, "anyOf": [{"allOf": out["allOf"]}, null_branch]}
+        if is_31 and isinstance(out.get("type"), str):
+            count += 1
+            out["type"] = [out["type"], "null"]
+            if "enum" in out and None not in out["enum"]:
+                out["enum"] = [*out["enum"], None]
+            del out["nullable"]
         return out
 
     copied = walk(dict(spec))
@@ -201,9 +210,7 @@ def _build_openapi(key: Any, spec: Mapping[str, Any]) -> OpenAPI:
 
     from ._finder import preferring_finder  # noqa: PLC0415
 
-    prepared = dict(spec)
-    if str(prepared.get("openapi", "")).startswith("3.0"):
-        prepared, _ = nullable_refs(prepared)
+    prepared, _ = nullable_refs(spec)
     config = Config(
         spec_validator_cls=None,
         path_finder_cls=preferring_finder(APICallPathFinder),
