@@ -21,6 +21,7 @@ __all__ = ["TEST_BANK_ID", "demo_banks", "forget_user", "import_connection", "se
 
 TEST_BANK_ID = 280001
 _FREE_TEXT_MAX = 128
+_INT32_MAX = 2**31 - 1
 
 # (id, name, blz, bic, city, interfaces, supported, test bank)
 _BANKS: list[
@@ -286,6 +287,12 @@ def _paged(
 ) -> tuple[list[Any], dict[str, int]]:
     page = params.get("page") or 1
     per_page = params.get("perPage") or 20
+    if not 1 <= page <= _INT32_MAX:
+        raise ApiError(400, "BAD_REQUEST", "Parameter page is out of range.")
+    if not 1 <= per_page <= 500:
+        raise ApiError(
+            400, "ILLEGAL_PAGE_SIZE", "Parameter perPage must be between 1 and 500."
+        )
     total = len(items)
     start = (page - 1) * per_page
     paging = {

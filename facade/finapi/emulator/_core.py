@@ -640,6 +640,14 @@ class Emulator:
             with self.state.lock:
                 reply = func(self, ctx)
         except (ApiError, OAuthError) as exc:
+            declared = {str(code) for code in op.definition.get("responses", {})}
+            if (
+                400 < exc.status < 500
+                and str(exc.status) not in declared
+                and "400" in declared
+            ):
+                # Answer only with statuses the operation declares, as finAPI does.
+                exc.status = 400
             return self._render_error(family, exc, endpoint, request_id, ctx.token)
         except Exception:
             logger.exception("emulator handler failed: operation=%s", op.operation_id)

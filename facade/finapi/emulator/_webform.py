@@ -116,7 +116,7 @@ def _paged(items: list[dict[str, Any]], ctx: Ctx, emu: Emulator) -> dict[str, An
     p = _tools(emu).parameters(ctx)
     page = p.get("page") or 1
     per_page = p.get("perPage") or 20
-    if page < 1:
+    if not 1 <= page <= 2**31 - 1:
         raise ApiError(
             400,
             "NOT_ALLOWED",
