@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -205,6 +206,15 @@ def make_afin(emulator: Emulator, **kwargs: Any) -> finapi.AsyncFinAPI:
     )
 
 
+#: Spec files the emulators of these tests serve instead of the packaged specs,
+#: when the variables are set (tests/facade/test_facade_variants.py runs the
+#: workflow tests against spec variants this way).
+SPEC_VARIABLES = {
+    "access_spec": "FINAPI_TEST_ACCESS_SPEC",
+    "webform_spec": "FINAPI_TEST_WEBFORM_SPEC",
+}
+
+
 @contextmanager
 def emulator(**kwargs: Any) -> Iterator[Emulator]:
     """An emulator that is closed with its private event loop afterwards.
@@ -214,6 +224,9 @@ def emulator(**kwargs: Any) -> Iterator[Emulator]:
     garbage collected. Closing it here keeps the facade suite clean on 3.10.
     """
     kwargs.setdefault("seed", 0)
+    for option, variable in SPEC_VARIABLES.items():
+        if os.environ.get(variable):
+            kwargs.setdefault(option, os.environ[variable])
     emu = Emulator(**kwargs)
     try:
         yield emu

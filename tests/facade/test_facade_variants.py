@@ -1,0 +1,214 @@
+"""Issue 6, acceptance 4: the facade's workflow tests pass against spec variants.
+
+For each variant below, the pinned specs get one small edit
+(``speckit.variants``), a private copy of ``specs/`` adopts the edited files
+with ``speckit update`` (which regenerates the clients), and the unchanged
+``tests/facade/test_facade_workflow.py`` runs in a subprocess where
+
+- ``PYTHONPATH`` puts the regenerated ``finapi_access`` / ``finapi_webform``
+  first, so the facade in ``facade/`` (not edited, not copied) imports them;
+- ``FINAPI_TEST_ACCESS_SPEC`` / ``FINAPI_TEST_WEBFORM_SPEC`` make the emulator
+  of every workflow test serve the variant spec files (read by
+  ``facade_support.emulator``); the suite's spec checker then validates the
+  emulator's answers against those files;
+- the ``variant_probe`` plugin (``tests/api/variant_probe.py``) logs every
+  request the emulators answered, so this test can prove the paths used.
+
+Each variant is adopted and run once, two at a time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from speckit import variants
+from speckit.lock import load_lock
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOW = "tests/facade/test_facade_workflow.py"
+PROBE_DIR = ROOT / "tests" / "api"
+SPEC_VARIABLES = {
+    "access": "FINAPI_TEST_ACCESS_SPEC",
+    "webform": "FINAPI_TEST_WEBFORM_SPEC",
+}
+
+#: Variants the workflow must survive, and the specs each one edits. Left out:
+#: ``type-change`` and ``required-added``, which break clients of the old spec on
+#: purpose (the diff report flags them as breaking).
+RUNS: dict[str, tuple[str, ...]] = {
+    "api-v2": ("access",),
+    "new-property": ("access", "webform"),
+    "new-enum-value": ("access", "webform"),
+    "new-operation": ("access", "webform"),
+    "removed-operation": ("access", "webform"),
+}
+
+
+@attrs.frozen
+class VariantRun:
+    """One variant adopted in a private tree, and the workflow tests run on it."""
+
+    name: str
+    kinds: tuple[str, ...]
+    generated: Path
+    sources: dict[str, Path]
+    update: subprocess.CompletedProcess[str]
+    tests: subprocess.CompletedProcess[str] | None
+    record: dict[str, Any]
+
+    def passed(self) -> int:
+        """Return how many tests the subprocess reported as passed."""
+        found = re.search(r"(\d+) passed", self.tests.stdout if self.tests else "")
+        return int(found.group(1)) if found else 0
+
+    def output(self) -> str:
+        """Return the update's and the test run's output, for failure messages."""
+        parts = [self.update.stdout[-3000:], self.update.stderr[-3000:]]
+        if self.tests is not None:
+            parts += [self.tests.stdout[-6000:], self.tests.stderr[-3000:]]
+        return "\n".join(parts)
+
+
+def adopt_and_run(name: str, kinds: tuple[str, ...], root: Path) -> VariantRun:
+    """Adopt one variant of the given specs in ``root`` and run the workflow tests."""
+    specs = variants.make_workspace(root / "repo")
+    sources = {
+        kind: variants.write_variant(
+            variants.VARIANTS[name].of(kind), root / "incoming"
+        )
+        for kind in kinds
+    }
+    update = variants.run_speckit(specs, "update", "--from", str(root / "incoming"))
+    generated = specs.parent / "generated"
+    if update.returncode != 0:
+        return VariantRun(name, kinds, generated, sources, update, None, {})
+
+    record_file = root / "probe.json"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", *SPEC_VARIABLES.values())
+    }
+    env["PYTHONPATH"] = os.pathsep.join([str(generated), str(PROBE_DIR)])
+    env["FINAPI_PROBE_RECORD"] = str(record_file)
+    for kind, source in sources.items():
+        env[SPEC_VARIABLES[kind]] = str(source)
+    tests = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "variant_probe",
+            "-p",
+            "no:cacheprovider",
+            WORKFLOW,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    record = json.loads(record_file.read_text("utf-8")) if record_file.is_file() else {}
+
+    return VariantRun(name, kinds, generated, sources, update, tests, record)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, VariantRun]]:
+    """Adopt every variant of RUNS and run the workflow tests on it, two at a time."""
+    if importlib.util.find_spec("openapi_python_client") is None:
+        pytest.skip("openapi-python-client is not installed (nox -s tests installs it)")
+
+    def job(name: str) -> VariantRun:
+        return adopt_and_run(name, RUNS[name], tmp_path_factory.mktemp(f"wf-{name}"))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield dict(zip(RUNS, pool.map(job, RUNS), strict=True))
+
+
+def token_posts(run: VariantRun) -> set[str]:
+    """Paths of the token requests the emulators answered during the run."""
+    return {
+        path
+        for method, path, _ in run.record["requests"]
+        if method == "POST" and path.endswith("/oauth/token")
+    }
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_workflow_tests_pass_against_the_variant(
+    name: str, runs: dict[str, VariantRun]
+) -> None:
+    """The unchanged workflow tests pass on the regenerated client and variant server."""
+    run = runs[name]
+    assert run.update.returncode == 0, run.output()
+    assert run.tests is not None
+    assert run.tests.returncode == 0, run.output()
+    assert run.passed() > 0, run.output()
+    assert not re.search(r"\d+ (failed|error|skipped)", run.tests.stdout)
+
+    record = run.record
+    for kind in ("access", "webform"):
+        package = Path(record["packages"][f"finapi_{kind}"])
+        if kind in run.kinds:
+            assert package.is_relative_to(run.generated)
+            assert record["versions"][kind].endswith(f"+{name}")
+        else:
+            assert package.is_relative_to(ROOT / "generated")
+    pinned = {kind: entry.version for kind, entry in load_lock().specs.items()}
+    served = {
+        kind: {pair[index] for pair in record["served"]}
+        for index, kind in enumerate(("access", "webform"))
+    }
+    for kind in ("access", "webform"):
+        expected = record["versions"][kind] if kind in run.kinds else pinned[kind]
+        assert served[kind] == {expected}
+    statuses = [status for _, _, status in record["requests"]]
+    assert len(statuses) > 50
+    assert 404 not in statuses
+    assert not [s for s in statuses if s >= 500]
+
+
+def test_api_v2_variant_moves_the_facade_to_the_new_paths(
+    runs: dict[str, VariantRun],
+) -> None:
+    """With the /api/v2/ variant every token and user request went to /api/v2/."""
+    run = runs["api-v2"]
+    requests = run.record["requests"]
+    user_paths = {path for _, path, _ in requests if "/users" in path}
+
+    assert run.record["token_urls"] == {
+        "clientCredentials": "/api/v2/oauth/token",
+        "password": "/api/v2/oauth/token",
+    }
+    assert token_posts(run) == {"/api/v2/oauth/token"}
+    assert sum(1 for _, path, _ in requests if path == "/api/v2/oauth/token") >= 7
+    assert user_paths == {"/api/v2/users"}
+    assert not any(path.startswith("/api/v1/users") for _, path, _ in requests)
+
+
+@pytest.mark.parametrize("name", [n for n in RUNS if n != "api-v2"])
+def test_other_variants_keep_the_pinned_paths(
+    name: str, runs: dict[str, VariantRun]
+) -> None:
+    """Variants that move nothing leave the token endpoint at /oauth/token."""
+    run = runs[name]
+
+    assert token_posts(run) == {"/oauth/token"}
+    assert any(path == "/api/v1/users" for _, path, _ in run.record["requests"])
