@@ -510,7 +510,7 @@ def import_connection(
         },
     )
     _store(user, "connections")[conn_id] = connection
-    return connection
+    return dict(connection)
 
 
 def _iban(rng: random.Random) -> str:
@@ -595,7 +595,7 @@ def _make_account(
         },
     )
     _store(user, "accounts")[account_id] = account
-    return account
+    return dict(account)
 
 
 def _make_transactions(
@@ -1411,8 +1411,9 @@ def create_label(emu: Emulator, ctx: Ctx) -> Reply:
     store = _store(user, "labels")
     if any(lb["name"] == name for lb in store.values()):
         raise ApiError(422, "ENTITY_EXISTS", "A label with this name exists.")
-    label = {"id": emu.state.next_id("label"), "name": name}
-    store[label["id"]] = label
+    label_id = emu.state.next_id("label")
+    label = {"id": label_id, "name": name}
+    store[label_id] = label
     return Reply(201, label)
 
 

@@ -29,7 +29,7 @@ def preferring_finder(base: type[Any]) -> type[Any]:
     """
     from openapi_core.templating.paths.iterators import TemplatePathsIterator  # noqa: PLC0415
 
-    class _Preferring(TemplatePathsIterator):  # type: ignore[misc]
+    class _Preferring(TemplatePathsIterator):
         def __call__(
             self, name: str, spec: Any, base_url: str | None = None
         ) -> Iterator[Any]:
@@ -39,7 +39,7 @@ def preferring_finder(base: type[Any]) -> type[Any]:
                 found.sort(key=lambda p: p.path_result.pattern != wanted)
             yield from found
 
-    class _Finder(base):  # type: ignore[misc, valid-type]
+    class _Finder(base):  # type: ignore[misc]
         paths_iterator = _Preferring("paths")
 
     return _Finder

@@ -264,7 +264,7 @@ def _create_form(emu: Emulator, ctx: Ctx) -> Reply:
         "_callback": (body.get("callbacks") or {}).get("finalised"),
         "_redirect": body.get("redirectUrl"),
     }
-    emu.state.webforms[form["id"]] = form
+    emu.state.webforms[str(form["id"])] = form
     if form["_callback"]:
         _watch_expiry(emu)
     return Reply(201, _webform_json(emu, form))
@@ -340,7 +340,8 @@ def _post_callback(emu: Emulator, url: str, body: dict[str, Any]) -> None:
 
 def _watch_expiry(emu: Emulator) -> None:
     """Run one sweeper thread while forms with callbacks may still expire."""
-    if getattr(emu, "_sweeper", None) is not None and emu._sweeper.is_alive():
+    running = emu._sweeper
+    if running is not None and running.is_alive():
         return
 
     def sweep() -> None:
@@ -630,7 +631,7 @@ def create_bank_connection_update_task(emu: Emulator, ctx: Ctx) -> Reply:
             423, "LOCKED", "An update of this bank connection is already running."
         )
     created = now()
-    task = {
+    task: dict[str, Any] = {
         "id": _uuid(emu),
         "createdAt": webform_time(created),
         "type": "BANK_CONNECTION_UPDATE",
@@ -641,7 +642,7 @@ def create_bank_connection_update_task(emu: Emulator, ctx: Ctx) -> Reply:
         "_due": time.monotonic() + _TASK_DELAY,
         "_callback": (body.get("callbacks") or {}).get("finalised"),
     }
-    emu.state.tasks[task["id"]] = task
+    emu.state.tasks[str(task["id"])] = task
     return Reply(201, _public(task))
 
 
@@ -700,7 +701,7 @@ def create_profile(emu: Emulator, ctx: Ctx) -> Reply:
     ):
         raise ApiError(422, "ENTITY_EXISTS", "A profile with this label exists.")
     created = now()
-    profile = {
+    profile: dict[str, Any] = {
         "id": _uuid(emu),
         "label": body["label"],
         "createdAt": webform_time(created),
@@ -770,7 +771,7 @@ def create_translation(emu: Emulator, ctx: Ctx) -> Reply:
     client = _client(emu, ctx)
     body = _validated_body(emu, ctx, "CreateTranslationDetails")
     created = now()
-    item = {
+    item: dict[str, Any] = {
         "id": _uuid(emu),
         "createdAt": webform_time(created),
         **{k: body[k] for k in ("cs", "de", "en", "sk") if k in body},

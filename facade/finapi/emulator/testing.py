@@ -357,7 +357,7 @@ class SpecChecker:
         if op.operation_id not in HANDLERS[family] and status == 501:
             return []
         started = time.perf_counter()
-        found = self._validate(
+        problems = self._validate(
             emu,
             family,
             op.template,
@@ -366,7 +366,7 @@ class SpecChecker:
         )
         found = [
             Violation(kind, op.operation_id, method, path, status, text)
-            for kind, text in found
+            for kind, text in problems
         ]
         with self._lock:
             self.calls += 1
