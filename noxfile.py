@@ -124,6 +124,16 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def public_api(session: nox.Session) -> None:
+    """Check the public API of finapi against tests/api/public_api.json.
+
+    ``-- --update`` re-records it after an intended change (commit the record).
+    """
+    session.install("griffe>=2.4")
+    session.run("python", "tests/api/public_api.py", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """Ruff check and format check of the hand-written code."""
     session.install(*_group("lint"))
