@@ -58,13 +58,10 @@ RUNS: dict[str, tuple[str, ...]] = {
 
 @attrs.frozen
 class VariantRun:
-    """One variant adopted in a private tree, and the workflow tests run on it."""
+    """One variant adopted in private trees, and the workflow tests run on it."""
 
     name: str
-    kinds: tuple[str, ...]
-    generated: Path
-    sources: dict[str, Path]
-    update: subprocess.CompletedProcess[str]
+    trees: dict[str, variants.VariantTree]
     tests: subprocess.CompletedProcess[str] | None
     record: dict[str, Any]
 
@@ -74,37 +71,33 @@ class VariantRun:
         return int(found.group(1)) if found else 0
 
     def output(self) -> str:
-        """Return the update's and the test run's output, for failure messages."""
-        parts = [self.update.stdout[-3000:], self.update.stderr[-3000:]]
+        """Return the updates' and the test run's output, for failure messages."""
+        parts = []
+        for tree in self.trees.values():
+            parts += [tree.process.stdout[-3000:], tree.process.stderr[-3000:]]
         if self.tests is not None:
             parts += [self.tests.stdout[-6000:], self.tests.stderr[-3000:]]
         return "\n".join(parts)
 
 
-def adopt_and_run(name: str, kinds: tuple[str, ...], root: Path) -> VariantRun:
-    """Adopt one variant of the given specs in ``root`` and run the workflow tests."""
-    specs = variants.make_workspace(root / "repo")
-    sources = {
-        kind: variants.write_variant(
-            variants.VARIANTS[name].of(kind), root / "incoming"
-        )
-        for kind in kinds
-    }
-    update = variants.run_speckit(specs, "update", "--from", str(root / "incoming"))
-    generated = specs.parent / "generated"
-    if update.returncode != 0:
-        return VariantRun(name, kinds, generated, sources, update, None, {})
-
+def run_workflow(
+    name: str, trees: dict[str, variants.VariantTree], root: Path
+) -> VariantRun:
+    """Run the workflow tests on the clients of ``trees``, serving their specs."""
+    if any(tree.process.returncode != 0 for tree in trees.values()):
+        return VariantRun(name, trees, None, {})
     record_file = root / "probe.json"
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in ("PYTHONPATH", *SPEC_VARIABLES.values())
     }
-    env["PYTHONPATH"] = os.pathsep.join([str(generated), str(PROBE_DIR)])
+    env["PYTHONPATH"] = os.pathsep.join(
+        [*(str(tree.generated) for tree in trees.values()), str(PROBE_DIR)]
+    )
     env["FINAPI_PROBE_RECORD"] = str(record_file)
-    for kind, source in sources.items():
-        env[SPEC_VARIABLES[kind]] = str(source)
+    for kind, tree in trees.items():
+        env[SPEC_VARIABLES[kind]] = str(tree.source)
     tests = subprocess.run(
         [
             sys.executable,
@@ -126,17 +119,42 @@ def adopt_and_run(name: str, kinds: tuple[str, ...], root: Path) -> VariantRun:
     )
     record = json.loads(record_file.read_text("utf-8")) if record_file.is_file() else {}
 
-    return VariantRun(name, kinds, generated, sources, update, tests, record)
+    return VariantRun(name, trees, tests, record)
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, VariantRun]]:
-    """Adopt every variant of RUNS and run the workflow tests on it, two at a time."""
+def variant_trees(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[tuple[str, str], variants.VariantTree]]:
+    """Adopt each variant of each spec in RUNS in a tree of its own, two at a time.
+
+    The same shape as the ``updated`` fixture of tests/specs/test_update.py
+    (one ``build_tree`` per variant and kind), so the two could share one
+    session fixture.
+    """
     if importlib.util.find_spec("openapi_python_client") is None:
         pytest.skip("openapi-python-client is not installed (nox -s tests installs it)")
+    cases = [(name, kind) for name, kinds in RUNS.items() for kind in kinds]
+
+    def adopt(case: tuple[str, str]) -> variants.VariantTree:
+        name, kind = case
+        root = tmp_path_factory.mktemp(f"wf-{name}-{kind}")
+        return variants.build_tree(variants.VARIANTS[name].of(kind), root, check=False)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield dict(zip(cases, pool.map(adopt, cases), strict=True))
+
+
+@pytest.fixture(scope="module")
+def runs(
+    variant_trees: dict[tuple[str, str], variants.VariantTree],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, VariantRun]]:
+    """Run the workflow tests once per variant of RUNS, two runs at a time."""
 
     def job(name: str) -> VariantRun:
-        return adopt_and_run(name, RUNS[name], tmp_path_factory.mktemp(f"wf-{name}"))
+        trees = {kind: variant_trees[(name, kind)] for kind in RUNS[name]}
+        return run_workflow(name, trees, tmp_path_factory.mktemp(f"wf-run-{name}"))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         yield dict(zip(RUNS, pool.map(job, RUNS), strict=True))
@@ -157,7 +175,7 @@ def test_workflow_tests_pass_against_the_variant(
 ) -> None:
     """The unchanged workflow tests pass on the regenerated client and variant server."""
     run = runs[name]
-    assert run.update.returncode == 0, run.output()
+    assert all(t.process.returncode == 0 for t in run.trees.values()), run.output()
     assert run.tests is not None
     assert run.tests.returncode == 0, run.output()
     assert run.passed() > 0, run.output()
@@ -166,8 +184,8 @@ def test_workflow_tests_pass_against_the_variant(
     record = run.record
     for kind in ("access", "webform"):
         package = Path(record["packages"][f"finapi_{kind}"])
-        if kind in run.kinds:
-            assert package.is_relative_to(run.generated)
+        if kind in run.trees:
+            assert package.is_relative_to(run.trees[kind].generated)
             assert record["versions"][kind].endswith(f"+{name}")
         else:
             assert package.is_relative_to(ROOT / "generated")
@@ -177,7 +195,7 @@ def test_workflow_tests_pass_against_the_variant(
         for index, kind in enumerate(("access", "webform"))
     }
     for kind in ("access", "webform"):
-        expected = record["versions"][kind] if kind in run.kinds else pinned[kind]
+        expected = record["versions"][kind] if kind in run.trees else pinned[kind]
         assert served[kind] == {expected}
     statuses = [status for _, _, status in record["requests"]]
     assert len(statuses) > 50
