@@ -274,7 +274,10 @@ def cli(
 )
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def emulator(args: tuple[str, ...]) -> None:
-    """Run the local finAPI emulator (options: finapi emulator --help)."""
+    """Run the local finAPI emulator.
+
+    Its own options follow: finapi emulator --help lists them.
+    """
     try:
         from finapi.emulator.__main__ import main as emulator_main  # noqa: PLC0415
     except ImportError as exc:
@@ -310,7 +313,10 @@ def emulator(args: tuple[str, ...]) -> None:
 )
 @_json_option
 def token(user_id: str | None, password: str | None, show_token: bool) -> None:
-    """Get a client token (or a user's), print its expiry; never the token unless asked."""
+    """Get the client's or a user's token and show its expiry.
+
+    The token itself is printed only with --show-token.
+    """
     app = _app()
     if show_token:
         app.revoke_on_close = False
