@@ -14,7 +14,9 @@ with ``speckit update`` (which regenerates the clients), and the unchanged
 - the ``variant_probe`` plugin (``tests/api/variant_probe.py``) logs every
   request the emulators answered, so this test can prove the paths used.
 
-Each variant is adopted and run once, two at a time.
+Each variant is adopted and run once, two at a time. A last test shows the
+emulator serving the ``/api/v2/`` variant has no ``/oauth/token`` at all, so
+the workflow run on it can only pass through the regenerated client.
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import httpx
 import pytest
+from facade_support import emulator
 
+from finapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from speckit import variants
 from speckit.lock import load_lock
 
@@ -216,7 +221,9 @@ def test_api_v2_variant_moves_the_facade_to_the_new_paths(
         "password": "/api/v2/oauth/token",
     }
     assert token_posts(run) == {"/api/v2/oauth/token"}
-    assert sum(1 for _, path, _ in requests if path == "/api/v2/oauth/token") >= 7
+    token_answers = [s for _, path, s in requests if path == "/api/v2/oauth/token"]
+    assert len(token_answers) >= 7
+    assert set(token_answers) == {200}
     assert user_paths == {"/api/v2/users"}
     assert not any(path.startswith("/api/v1/users") for _, path, _ in requests)
 
@@ -230,3 +237,28 @@ def test_other_variants_keep_the_pinned_paths(
 
     assert token_posts(run) == {"/oauth/token"}
     assert any(path == "/api/v1/users" for _, path, _ in run.record["requests"])
+
+
+def test_the_v2_emulator_has_no_v1_token_endpoint(tmp_path: Path) -> None:
+    """The emulator serving the /api/v2/ variant answers 404 at /oauth/token.
+
+    So a workflow run on it can only pass through the regenerated client.
+    """
+    spec = variants.api_v2(variants.pinned_spec("access"))
+    source = variants.write_variant(spec, tmp_path)
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": DEMO_CLIENT_ID,
+        "client_secret": DEMO_CLIENT_SECRET,
+    }
+
+    with (
+        emulator(access_spec=source) as emu,
+        httpx.Client(transport=emu.sync_transport(), base_url=emu.access_url) as http,
+    ):
+        old = http.post("/oauth/token", data=form)
+        new = http.post("/api/v2/oauth/token", data=form)
+
+    assert old.status_code == 404
+    assert new.status_code == 200
+    assert new.json()["token_type"].lower() == "bearer"
