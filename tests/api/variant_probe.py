@@ -2,14 +2,13 @@
 
 ``tests/facade/test_facade_variants.py`` runs the unchanged workflow tests in a
 subprocess against a spec variant and loads this plugin there (``-p
-variant_probe``, with ``tests/api`` on ``PYTHONPATH``). It appends a recorder to
-the emulator's app wrappers (through the public
-``finapi.emulator.testing.install``), so every emulator built during the run
-logs each request it answered as ``[method, path, status]`` and the
-versions of the specs it served. When the run ends,
-the log is written as JSON to the file named by ``FINAPI_PROBE_RECORD``, with
-the files and versions of the generated packages the run imported, so the
-parent test can prove which client and which paths were really used.
+variant_probe``, with ``tests/api`` on ``PYTHONPATH``). Through the public
+``finapi.emulator.testing.install`` it adds a recorder to every emulator built
+during the run, which logs each request answered as ``[method, path, status]``
+and the versions of the specs served. When the run ends the log is written as
+JSON to the file named by ``FINAPI_PROBE_RECORD``, with the folders and versions
+of the generated packages the run imported, so the parent test can prove which
+client and which paths were really used.
 """
 
 from __future__ import annotations
