@@ -11,19 +11,18 @@ from __future__ import annotations
 # pinned specs. Requests are recorded but not enforced here, since tests send
 # bad requests on purpose; tests/emulator/test_emulator_contract.py enforces them.
 # A test that must see a violation can use the `spec_checker` fixture and clear it.
-import importlib.util
+# The check is part of the suite: a missing emulator extra or validator is an
+# import error here, never a silent pass. Only an explicit
+# FINAPI_EMULATOR_SPEC_CHECK=0 switches it off for a run.
 import os
 from collections.abc import Iterator
 
+import openapi_core  # noqa: F401 - fail the whole run early when the validator is missing
 import pytest
 
-try:
-    from finapi.emulator import testing as _emulator_testing
-except ImportError:  # the emulator extra is missing
-    _emulator_testing = None  # type: ignore[assignment]
-if importlib.util.find_spec("openapi_core") is None:  # the validator is missing
-    _emulator_testing = None  # type: ignore[assignment]
-if os.environ.get("FINAPI_EMULATOR_SPEC_CHECK") == "0":  # switched off for a run
+from finapi.emulator import testing as _emulator_testing
+
+if os.environ.get("FINAPI_EMULATOR_SPEC_CHECK") == "0":
     _emulator_testing = None  # type: ignore[assignment]
 
 

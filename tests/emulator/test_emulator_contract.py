@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 
 import httpx
-import pytest
 
 from finapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator
 from finapi.emulator._core import HANDLERS
@@ -17,10 +16,9 @@ from finapi.emulator.testing import (
     pinned_raw_specs,
 )
 
-pytest.importorskip("openapi_core")
-pytestmark = pytest.mark.skipif(
-    pinned_raw_specs() is None, reason="raw specs not materialised"
-)
+if pinned_raw_specs() is None:
+    msg = "the raw specs are not materialised: run `nox -s specs`"
+    raise RuntimeError(msg)
 
 Call = Callable[..., httpx.Response]
 

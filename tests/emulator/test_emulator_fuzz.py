@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import httpx
-import pytest
+import schemathesis
 
 from finapi.emulator._core import HANDLERS
 from finapi.emulator._spec import load_spec
@@ -22,12 +22,10 @@ from finapi.emulator.testing import (
     pinned_raw_specs,
 )
 
-schemathesis = pytest.importorskip("schemathesis")
-hypothesis = pytest.importorskip("hypothesis")
-pytest.importorskip("openapi_core")
-
 RAW = pinned_raw_specs()
-pytestmark = pytest.mark.skipif(RAW is None, reason="raw specs not materialised")
+if RAW is None:
+    msg = "the raw specs are not materialised: run `nox -s specs`"
+    raise RuntimeError(msg)
 
 EXAMPLES = 10
 # Fuzzing these would end the session the other cases need.
