@@ -146,7 +146,7 @@ def typecheck(session: nox.Session) -> None:
     """Mypy on facade/ and on the generated packages."""
     session.install(*GENERATOR_DEPS)
     _speckit(session, "ensure")
-    session.install("-e", ".[all]", *_group("typecheck"))
+    session.install("-e", ".[all]", *_group("typecheck"), *_group("test"))
     session.run(
         "mypy", "facade/finapi", "generated/finapi_access", "generated/finapi_webform"
     )
