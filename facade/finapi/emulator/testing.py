@@ -8,6 +8,7 @@ check every emulator built afterwards.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -306,14 +307,14 @@ class SpecChecker:
             key: Any = (
                 "given",
                 family,
-                str(given) if not isinstance(given, Mapping) else id(given),
+                str(given) if not isinstance(given, Mapping) else _digest(given),
             )
             source: Any = given
         elif served is packaged and self._pinned is not None:
             key = ("pinned", str(self._pinned[family]))
             source = self._pinned[family]
         else:
-            key = ("served", id(served))
+            key = ("served", _digest(served))
             source = served
         with _CACHE_LOCK:
             cached = _OPENAPI_CACHE.get(key)
@@ -592,3 +593,9 @@ def uninstall(checker: SpecChecker) -> None:
     """
     while checker.middleware in APP_WRAPPERS:
         APP_WRAPPERS.remove(checker.middleware)
+
+
+def _digest(spec: Mapping[str, Any]) -> str:
+    """Key a spec by its content: an ``id()`` may be reused once a dict is freed."""
+    text = json.dumps(spec, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
