@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -77,14 +79,12 @@ def test_demo_remote_stops_after_step_4(
     assert not [key for key in emu.state.users if key[0] == DEMO_CLIENT_ID]
 
 
-def test_demo_remote_waits_for_a_person(
-    capsys: pytest.CaptureFixture[str], emu: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`--wait` waits until someone completes the form, then runs the remaining steps."""
-    _remote_env(monkeypatch, emu, DEMO_CLIENT_SECRET)
+@contextlib.contextmanager
+def _person(emu: Emulator) -> Iterator[None]:
+    """Complete every new web form shortly after it appears, as a person would."""
     stop = threading.Event()
 
-    def person() -> None:
+    def complete() -> None:
         while not stop.is_set():
             forms = [
                 f
@@ -96,19 +96,43 @@ def test_demo_remote_waits_for_a_person(
                 emu.complete_webform(form["id"])
             stop.wait(0.05)
 
-    helper = threading.Thread(target=person, daemon=True)
+    helper = threading.Thread(target=complete, daemon=True)
     helper.start()
     try:
-        status, out = _run(capsys, "--wait", "--timeout", "30")
+        yield
     finally:
         stop.set()
         helper.join(timeout=5)
+
+
+def test_demo_remote_waits_for_a_person(
+    capsys: pytest.CaptureFixture[str], emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--wait` waits until someone completes the form, then runs the remaining steps."""
+    _remote_env(monkeypatch, emu, DEMO_CLIENT_SECRET)
+    with _person(emu):
+        status, out = _run(capsys, "--wait", "--timeout", "30")
 
     assert status == 0, out
     assert _steps(out) == list(range(1, 10))
     assert "A person completes the web form" in out
     assert "final status COMPLETED" in out
     assert "user token lifetime set back to 3599 s" in out
+
+
+def test_demo_remote_skips_step_8_when_refused(
+    capsys: pytest.CaptureFixture[str], emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against finAPI, a client that may not change token lifetimes skips step 8 only."""
+    _remote_env(monkeypatch, emu, DEMO_CLIENT_SECRET)
+    emu.faults.set("/api/v1/clientConfiguration", error_rate=1.0, statuses=[500])
+    with _person(emu):
+        status, out = _run(capsys, "--wait", "--timeout", "30")
+
+    assert status == 0, out
+    assert _steps(out) == list(range(1, 10))
+    assert "skipped: this client may not change its token lifetimes" in out
+    assert "demo finished: all 9 steps done" in out
 
 
 def test_demo_failure_is_one_clear_line(
