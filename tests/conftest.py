@@ -60,3 +60,33 @@ def _emulator_responses_match_the_spec(
 
 
 # -- end of the emulator section --------------------------------------------------------
+
+
+# -- spec variants (issue 6) -------------------------------------------------------------
+# Every variant of speckit.variants adopted once per run, two at a time, each in a
+# private copy of specs/ with its regenerated client. tests/specs/test_update.py
+# checks the adoption itself; tests/facade/test_facade_variants.py runs the
+# facade's workflow tests on the regenerated clients.
+
+
+@pytest.fixture(scope="session")
+def variant_trees(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[tuple[str, str], object]]:
+    """Map (variant name, spec kind) to its adopted ``variants.VariantTree``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from speckit import variants
+
+    cases = [(name, kind) for name, v in variants.VARIANTS.items() for kind in v.kinds]
+
+    def adopt(case: tuple[str, str]) -> variants.VariantTree:
+        name, kind = case
+        root = tmp_path_factory.mktemp(f"variant-{name}-{kind}")
+        return variants.build_tree(variants.VARIANTS[name].of(kind), root, check=False)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield dict(zip(cases, pool.map(adopt, cases), strict=True))
+
+
+# -- end of the spec variants section ------------------------------------------------------

@@ -21,7 +21,6 @@ the workflow run on it can only pass through the regenerated client.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -125,29 +124,6 @@ def run_workflow(
     record = json.loads(record_file.read_text("utf-8")) if record_file.is_file() else {}
 
     return VariantRun(name, trees, tests, record)
-
-
-@pytest.fixture(scope="module")
-def variant_trees(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[dict[tuple[str, str], variants.VariantTree]]:
-    """Adopt each variant of each spec in RUNS in a tree of its own, two at a time.
-
-    The same shape as the ``updated`` fixture of tests/specs/test_update.py
-    (one ``build_tree`` per variant and kind), so the two could share one
-    session fixture.
-    """
-    if importlib.util.find_spec("openapi_python_client") is None:
-        pytest.skip("openapi-python-client is not installed (nox -s tests installs it)")
-    cases = [(name, kind) for name, kinds in RUNS.items() for kind in kinds]
-
-    def adopt(case: tuple[str, str]) -> variants.VariantTree:
-        name, kind = case
-        root = tmp_path_factory.mktemp(f"wf-{name}-{kind}")
-        return variants.build_tree(variants.VARIANTS[name].of(kind), root, check=False)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        yield dict(zip(cases, pool.map(adopt, cases), strict=True))
 
 
 @pytest.fixture(scope="module")
