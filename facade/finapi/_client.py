@@ -169,7 +169,7 @@ def _user_body(
     is_auto_update_enabled: bool | None,
 ) -> tuple[Any, NewUser]:
     from finapi_access.models.user_create_params import UserCreateParams  # noqa: PLC0415
-    from finapi_access.types import UNSET  # noqa: PLC0415
+    from finapi_access.types import UNSET, Unset  # noqa: PLC0415
 
     user_id = generate_user_id() if user_id is None else user_id
     password = generate_password() if password is None else password
@@ -190,6 +190,14 @@ def _user_body(
             UNSET if is_auto_update_enabled is None else is_auto_update_enabled
         ),
     )
+    # A newer spec may require a field the caller left out; say which.
+    missing = sorted(k for k, v in body.to_dict().items() if isinstance(v, Unset))
+    if missing:
+        msg = (
+            "the Access spec this client was built from requires "
+            f"{', '.join(missing)} to create a user"
+        )
+        raise ValueError(msg)
     return body, NewUser(user_id, password)
 
 

@@ -238,3 +238,41 @@ def test_the_v2_emulator_has_no_v1_token_endpoint(tmp_path: Path) -> None:
     assert old.status_code == 404
     assert new.status_code == 200
     assert new.json()["token_type"].lower() == "bearer"
+
+
+def test_a_newly_required_field_is_named_when_creating_a_user(
+    variant_trees: dict[tuple[str, str], variants.VariantTree],
+) -> None:
+    """With a spec that makes the user's email required, users.create says so."""
+    tree = variant_trees[("required-added", "access")]
+    script = (
+        "from finapi import FinAPI\n"
+        "from finapi.emulator import Emulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET\n"
+        "emu = Emulator()\n"
+        "fin = FinAPI(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,\n"
+        "             access_url=emu.access_url, webform_url=emu.webform_url,\n"
+        "             transport=emu.sync_transport())\n"
+        "try:\n"
+        "    fin.users.create()\n"
+        "except ValueError as exc:\n"
+        "    print('ValueError:', exc)\n"
+        "created = fin.users.create(email='jo@example.com')\n"
+        "print('created', bool(created.id))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tree.generated)}
+
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (
+        "ValueError: the Access spec this client was built from requires email "
+        "to create a user" in proc.stdout
+    )
+    assert "created True" in proc.stdout
