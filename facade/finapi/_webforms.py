@@ -218,7 +218,7 @@ class WebForms:
         """Create a web form that updates a bank connection.
 
         Args:
-            details: At least ``{"bankConnectionId": ...}``.
+            details: At least ``{"bank": {"bankConnectionId": ...}}``.
 
         Returns:
             The new web form.
@@ -457,7 +457,7 @@ class AsyncWebForms:
         """Create a web form that updates a bank connection.
 
         Args:
-            details: At least ``{"bankConnectionId": ...}``.
+            details: At least ``{"bank": {"bankConnectionId": ...}}``.
 
         Returns:
             The new web form.
