@@ -360,7 +360,10 @@ def users() -> None:
 
 @users.command("create")
 @click.option(
-    "--user-id", metavar="USER_ID", help="The new user's id (default: generated)."
+    "--user-id",
+    metavar="USER_ID",
+    help="The new user's id (default: $FINAPI_USER_ID or user_id in the config file, "
+    "else generated).",
 )
 @click.option(
     "--password",
@@ -386,7 +389,7 @@ def users_create(
 ) -> None:
     """Create a user."""
     app = _app()
-    new_id = user_id or generate_user_id()
+    new_id = user_id or app.settings.user_id or generate_user_id()
     if generate_password_:
         if password:
             msg = "pass --password or --generate-password, not both"

@@ -123,7 +123,9 @@ def _wrap(request: httpx.Request, exc: httpx.TransportError) -> FinAPIConnection
         if isinstance(exc, httpx.TimeoutException)
         else FinAPIConnectionError
     )
-    message = f"no answer: {type(exc).__name__}"
+    # The origin only: a query string may carry a token (revoke).
+    origin = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
+    message = f"no answer from {origin}: {type(exc).__name__}"
     return cls(
         message,
         retryable=is_retryable_error(exc),
@@ -167,6 +169,7 @@ class _Policy:
         """Return stamina's retry context for one request (imports stamina)."""
         import stamina  # noqa: PLC0415  (imported on the first retry only)
 
+        _quiet_stamina()
         p = self.policy
         return stamina.retry_context(
             on=self.backoff_hook,
@@ -495,3 +498,17 @@ class AsyncClientTransport(httpx.AsyncBaseTransport):
             The answer, not yet read.
         """
         return await self._client.send(request, stream=True)
+
+
+def _quiet_stamina() -> None:
+    """Keep stamina's own retry line off stderr in apps that configure no logging.
+
+    The facade logs each retry on the ``finapi`` logger. stamina also logs one
+    at WARNING on ``stamina``; with no handler anywhere Python's last-resort
+    handler printed it bare to stderr (breaking the CLI's one-line errors). A
+    NullHandler stops only that fallback: apps that configure logging still
+    receive the record through propagation.
+    """
+    stamina_logger = logging.getLogger("stamina")
+    if not any(isinstance(h, logging.NullHandler) for h in stamina_logger.handlers):
+        stamina_logger.addHandler(logging.NullHandler())

@@ -187,6 +187,26 @@ def test_users_create_never_prints_a_given_password(
     assert (DEMO_CLIENT_ID, user_id) in emu.state.users
 
 
+def test_users_create_takes_the_user_from_the_environment(
+    finapi: Any,
+    emu: Emulator,
+    emu_env: Any,
+    user_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """FINAPI_USER_ID names the user of user commands, `users create` included."""
+    monkeypatch.setenv("FINAPI_USER_ID", user_id)
+    monkeypatch.setenv("FINAPI_USER_PASSWORD", PASSWORD)
+
+    created = finapi("users", "create", "--json")
+    accounts = finapi("accounts", "--json")
+
+    assert created.status == 0, created.err
+    assert created.json()["id"] == user_id
+    assert (DEMO_CLIENT_ID, user_id) in emu.state.users
+    assert accounts.status == 0, accounts.err
+
+
 def test_users_create_duplicate_and_bad_id(
     finapi: Any, emu_env: Any, user_id: str
 ) -> None:
@@ -520,6 +540,29 @@ def test_console_script_runs_and_fails_cleanly(emu_env: dict[str, str]) -> None:
     assert bad.returncode == 1
     assert "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_unreachable_server_is_one_line_after_the_retries() -> None:
+    """Retries of a refused connection print nothing of their own: one line, exit 1."""
+    import os
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FINAPI_")} | {
+        "FINAPI_CLIENT_ID": "someone",
+        "FINAPI_CLIENT_SECRET": "not-a-secret",
+    }
+
+    url = f"http://127.0.0.1:{port}"
+    result = _script("--access-url", url, "--webform-url", url, "token", env=env)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "stamina" not in result.stderr
+    assert f"no answer from {url}: ConnectError" in result.stderr
 
 
 def test_finapi_emulator_serves(tmp_path: Path) -> None:
