@@ -9,6 +9,16 @@ or on a socket with ``with emu.serve() as url: ...``, ``finapi-emulator`` or
 ``python -m finapi.emulator``. Needs the ``emulator`` extra.
 """
 
+try:
+    import starlette  # noqa: F401 - checked here to name the extra, not deep in _core
+    import uvicorn  # noqa: F401
+except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
+    _msg = (
+        f"finapi.emulator needs the 'emulator' extra ({exc.name} is missing): "
+        "pip install 'finapi-facade[emulator]'"
+    )
+    raise ModuleNotFoundError(_msg, name=exc.name) from exc
+
 from ._core import (
     DEMO_BANK_LOGIN,
     DEMO_BANK_PIN,

@@ -1,0 +1,67 @@
+"""Without its extras the package still imports, and the scripts name what is missing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+UV = shutil.which("uv")
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A virtualenv with the project installed without any extra."""
+    if UV is None:
+        pytest.skip("needs uv")
+    venv = tmp_path_factory.mktemp("bare") / "venv"
+    subprocess.run([UV, "venv", "-q", "-p", sys.executable, str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [UV, "pip", "install", "-q", "--python", str(python), "-e", str(ROOT)],
+        check=True,
+    )
+    return venv / "bin"
+
+
+def _run(*cmd: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(c) for c in cmd], capture_output=True, text=True, check=False, timeout=60
+    )
+
+
+def test_core_imports_without_extras(bare: Path) -> None:
+    """`import finapi` and a generated operation need only the core dependencies."""
+    result = _run(
+        bare / "python",
+        "-c",
+        "import finapi, finapi_access.api.users.create_user; print(finapi.FinAPI)",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "finapi._client.FinAPI" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("script", "extra"), [("finapi", "cli"), ("finapi-emulator", "emulator")]
+)
+def test_script_names_its_missing_extra(bare: Path, script: str, extra: str) -> None:
+    """A script whose extra is missing says which in one line and exits 2."""
+    result = _run(bare / script, "--help")
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip().splitlines()[0]]
+    assert f"pip install 'finapi-facade[{extra}]'" in result.stderr
+
+
+def test_emulator_import_names_its_extra(bare: Path) -> None:
+    """`from finapi.emulator import Emulator` without the extra names it."""
+    result = _run(bare / "python", "-c", "from finapi.emulator import Emulator")
+
+    assert result.returncode == 1
+    assert "needs the 'emulator' extra" in result.stderr
