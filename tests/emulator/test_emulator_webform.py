@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from finapi.emulator import Emulator
 from finapi.emulator.testing import bearer, get_token
@@ -91,14 +88,14 @@ def test_abort_and_expiry() -> None:
 
 def test_callback_is_posted_through_the_callback_transport() -> None:
     """The finalised callback reaches the caller's URL (here an in-process receiver)."""
-    received: list[object] = []
+    received: list[tuple[str, str, object]] = []
 
-    async def callback(request: Request) -> Response:
-        received.append(await request.json())
-        return Response(status_code=204)
+    def partner(request: httpx.Request) -> httpx.Response:
+        received.append((request.method, str(request.url), json.loads(request.read())))
+        return httpx.Response(204)
 
-    receiver = Starlette(routes=[Route("/cb", callback, methods=["POST"])])
-    with Emulator(callback_transport=_SyncApp(receiver)) as emu, emu.client() as client:
+    transport = httpx.MockTransport(partner)
+    with Emulator(callback_transport=transport) as emu, emu.client() as client:
         headers = _user(client)
         form = _form(
             client, headers, callbacks={"finalised": "https://partner.example.com/cb"}
@@ -106,26 +103,14 @@ def test_callback_is_posted_through_the_callback_transport() -> None:
         emu.complete_webform(str(form["id"]))
         emu.wait_for_callbacks()
 
-    assert received == [{"webFormId": form["id"], "status": "COMPLETED"}]
-    assert emu.callbacks_sent[0]["status_code"] == 204
-
-
-class _SyncApp(httpx.BaseTransport):
-    """Run an ASGI app for the emulator's sync callback client."""
-
-    def __init__(self, app: Starlette) -> None:
-        from starlette.testclient import TestClient
-
-        self._client = TestClient(app)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self._client.request(
-            request.method,
-            request.url.path,
-            content=request.read(),
-            headers=dict(request.headers),
+    assert received == [
+        (
+            "POST",
+            "https://partner.example.com/cb",
+            {"webFormId": form["id"], "status": "COMPLETED"},
         )
-        return httpx.Response(response.status_code, content=response.content)
+    ]
+    assert emu.callbacks_sent[0]["status_code"] == 204
 
 
 @pytest.mark.parametrize("status", [404, 401])
