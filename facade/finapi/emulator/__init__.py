@@ -6,7 +6,10 @@ Start it in-process::
     client = httpx.Client(transport=emu.sync_transport(), base_url=emu.access_url)
 
 or on a socket with ``with emu.serve() as url: ...``, ``finapi-emulator`` or
-``python -m finapi.emulator``. Needs the ``emulator`` extra.
+``python -m finapi.emulator``. A test suite driving it over HTTP controls it
+through the routes under ``CONTROL_PREFIX`` (``/__emulator/stats``,
+``/__emulator/faults``, ``/__emulator/tokens/...``, ``/__emulator/reset``).
+Needs the ``emulator`` extra.
 """
 
 try:
@@ -20,6 +23,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
     raise ModuleNotFoundError(_msg, name=exc.name) from exc
 
 from ._core import (
+    CONTROL_PREFIX,
     DEMO_BANK_LOGIN,
     DEMO_BANK_PIN,
     DEMO_CLIENT_ID,
@@ -31,6 +35,7 @@ from ._faults import FaultRule, Faults, Stats
 from ._spec import SpecError
 
 __all__ = [
+    "CONTROL_PREFIX",
     "DEMO_BANK_LOGIN",
     "DEMO_BANK_PIN",
     "DEMO_CLIENT_ID",

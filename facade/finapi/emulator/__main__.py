@@ -8,6 +8,7 @@ import threading
 from collections.abc import Sequence
 
 from ._core import (
+    CONTROL_PREFIX,
     DEMO_BANK_LOGIN,
     DEMO_BANK_PIN,
     DEMO_CLIENT_ID,
@@ -119,6 +120,11 @@ def _parser() -> argparse.ArgumentParser:
         help="path prefix the faults apply to (default /)",
     )
     parser.add_argument(
+        "--no-control-api",
+        action="store_true",
+        help=f"do not serve the control API under {CONTROL_PREFIX}/ (404 there)",
+    )
+    parser.add_argument(
         "--coverage",
         action="store_true",
         help="print the table of implemented operations and exit",
@@ -148,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             access_spec=args.access_spec,
             webform_spec=args.webform_spec,
+            control_api=not args.no_control_api,
         )
         if args.error_rate or args.latency or args.drop_rate:
             emu.faults.set(
@@ -172,6 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"  Access:        {emu.access_url}  (token endpoint {emu.access_url}/oauth/token)\n"
             )
             out.write(f"  Web Form 2.0:  {emu.webform_url}\n")
+            if emu.control_api:
+                out.write(
+                    f"  Control API:   {url}{CONTROL_PREFIX}/ (stats, faults, tokens, reset)\n"
+                )
             out.write(f"  client_id:     {args.client_id}\n")
             if args.client_secret == DEMO_CLIENT_SECRET:
                 out.write(f"  client_secret: {DEMO_CLIENT_SECRET}\n")

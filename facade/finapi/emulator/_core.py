@@ -21,8 +21,10 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import _control
+from ._control import CONTROL_PREFIX, is_control_path
 from ._faults import Faults, Stats
-from ._spec import SpecRouter, load_spec, packaged_spec
+from ._spec import SpecError, SpecRouter, load_spec, packaged_spec
 from ._state import State, Token
 from ._wire import (
     ACCESS,
@@ -37,6 +39,7 @@ from ._wire import (
 )
 
 __all__ = [
+    "CONTROL_PREFIX",
     "DEMO_BANK_LOGIN",
     "DEMO_BANK_PIN",
     "DEMO_CLIENT_ID",
@@ -120,7 +123,12 @@ class _FaultMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        decision = self.emulator.faults.decide(scope.get("path", "/"))
+        path = scope.get("path", "/")
+        if self.emulator.control_api and is_control_path(path):
+            # Faults never reach the control API, or a rule on "/" could not be lifted.
+            await self.app(scope, receive, send_with_id)
+            return
+        decision = self.emulator.faults.decide(path)
         if decision.latency:
             await asyncio.sleep(decision.latency)
         if decision.drop:
@@ -142,7 +150,6 @@ class _FaultMiddleware:
             raise DroppedConnection(msg)
         if decision.status is not None:
             self.emulator.stats.count("faults_injected")
-            path = scope.get("path", "/")
             endpoint = f"{scope.get('method', 'GET')} {path}"
             text = "Injected fault: the emulator answers with a server error."
             if path.startswith(WEBFORM_PREFIX):
@@ -244,6 +251,7 @@ class Emulator:
         base_url: str = "http://127.0.0.1:8080",
         callback_transport: httpx.BaseTransport | None = None,
         callback_verify: Any = True,
+        control_api: bool = True,
     ) -> None:
         """Create an emulator with empty state.
 
@@ -259,6 +267,9 @@ class Emulator:
             callback_transport: httpx transport for posting callbacks (tests route
                 them in-process with it); real HTTP by default.
             callback_verify: TLS verification for callbacks (httpx ``verify``).
+            control_api: Serve the control API under ``/__emulator`` (fault
+                injection, token revocation, stats and reset over HTTP, without
+                a token); when False that prefix answers 404 like any unknown path.
 
         Raises:
             ValueError: An option is out of range.
@@ -300,6 +311,18 @@ class Emulator:
         )
         self.access_router = SpecRouter(self.access_spec, "Access")
         self.webform_router = SpecRouter(self.webform_spec, "Web Form")
+        self.control_api = bool(control_api)
+        clashing = [
+            op.template
+            for op in self.access_router.operations.values()
+            if is_control_path(op.template)
+        ]
+        if self.control_api and clashing:
+            msg = (
+                f"the Access spec has paths under the control API's {CONTROL_PREFIX}: "
+                f"{clashing[0]}; serve it with control_api=False"
+            )
+            raise SpecError(msg)
         self.state = State(self.seed)
         self.stats = Stats()
         self.faults = Faults(
@@ -440,6 +463,23 @@ class Emulator:
 
         return _webform.complete(self, webform_id, **kwargs)
 
+    def reset(self) -> None:
+        """Go back to the state of a fresh emulator with the same options.
+
+        Users, tokens, bank connections, web forms, tasks and client
+        configuration go; the demo data is seeded again from the seed; the
+        counters go back to zero and the fault rules are cleared. Callbacks
+        already on their way are still delivered.
+        """
+        from . import _access  # noqa: PLC0415 - imported at the end of __init__
+
+        with self.state.lock:
+            self.state.reset()
+            _access.seed_state(self)
+            self.stats.reset()
+            self.faults.reset()
+            self.callbacks_sent.clear()
+
     def wait_for_callbacks(self, timeout: float = 10.0) -> None:
         """Wait until every callback posted so far has been delivered or has failed.
 
@@ -550,8 +590,17 @@ class Emulator:
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
         routes = [
             Route(PAGE_PREFIX + "{webform_id}", self._page, methods=["GET", "POST"]),
-            Route("/{path:path}", self._dispatch, methods=methods),
         ]
+        if self.control_api:
+            routes += [
+                Route(CONTROL_PREFIX, self._control_endpoint, methods=methods),
+                Route(
+                    CONTROL_PREFIX + "/{rest:path}",
+                    self._control_endpoint,
+                    methods=methods,
+                ),
+            ]
+        routes.append(Route("/{path:path}", self._dispatch, methods=methods))
         outer = [
             factory(self) for factory in list(APP_WRAPPERS)
         ] + self._extra_middleware()
@@ -563,6 +612,9 @@ class Emulator:
     def _extra_middleware(self) -> list[Middleware]:
         """Return middleware a subclass puts around the app (none here)."""
         return []
+
+    async def _control_endpoint(self, request: Request) -> Response:
+        return await _control.answer(self, request)
 
     async def _page(self, request: Request) -> Response:
         from . import _webform  # noqa: PLC0415

@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["FaultRule", "Faults", "Stats"]
 
@@ -61,6 +62,7 @@ class Faults:
             expire_all: Expires every access token; returns how many.
         """
         self._lock = threading.Lock()
+        self._seed = seed
         self._rules: dict[str, FaultRule] = {}
         self._random = random.Random(seed)  # noqa: S311 - repeatable faults, not secrets
         self._revoke_all = revoke_all
@@ -126,6 +128,13 @@ class Faults:
                 self._revoke_every_call = False
             else:
                 self._rules.pop(prefix, None)
+
+    def reset(self) -> None:
+        """Clear everything and restart the random generator from the seed."""
+        with self._lock:
+            self._rules.clear()
+            self._revoke_every_call = False
+            self._random.seed(self._seed)
 
     @property
     def rules(self) -> list[FaultRule]:
@@ -245,6 +254,26 @@ class Stats:
                 if (grant_type is None or g == grant_type)
                 and (principal is None or p == principal)
             )
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return every counter as plain JSON-ready data, read at one moment.
+
+        Returns:
+            ``token_requests`` as a list of ``{grant_type, principal, count}``,
+            ``requests`` per operationId, and the named counters.
+        """
+        with self._lock:
+            return {
+                "token_requests": [
+                    {"grant_type": grant, "principal": principal, "count": n}
+                    for (grant, principal), n in sorted(self.token_requests.items())
+                ],
+                "unauthorized": self.unauthorized,
+                "expired_token_requests": self.expired_token_requests,
+                "revoked_token_requests": self.revoked_token_requests,
+                "faults_injected": self.faults_injected,
+                "requests": dict(sorted(self.requests.items())),
+            }
 
     def reset(self) -> None:
         """Set every counter back to zero."""

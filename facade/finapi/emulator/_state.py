@@ -67,7 +67,15 @@ class State:
         """
         self.lock = threading.RLock()
         self.seed = seed
-        self.random = random.Random(seed)  # noqa: S311 - repeatable demo data, not secrets
+        self._start()
+
+    def reset(self) -> None:
+        """Forget everything and start empty again, keeping the seed and the lock."""
+        with self.lock:
+            self._start()
+
+    def _start(self) -> None:
+        self.random = random.Random(self.seed)  # noqa: S311 - repeatable demo data, not secrets
         self.tokens: dict[str, Token] = {}
         self.users: dict[tuple[str, str], User] = {}
         self.client_config: dict[str, dict[str, Any]] = {}

@@ -24,6 +24,7 @@ import httpx
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._control import is_control_path
 from ._core import (
     APP_WRAPPERS,
     DEMO_CLIENT_ID,
@@ -344,6 +345,8 @@ class SpecChecker:
         """
         method, path, query, req_headers, req_body = request
         status, resp_headers, _ = response
+        if emu.control_api and is_control_path(path):
+            return []  # the control API is the emulator's own, not finAPI's
         if path == WEBFORM_PREFIX or path.startswith(WEBFORM_PREFIX + "/"):
             family, router, sub = (
                 WEBFORM,
