@@ -31,11 +31,17 @@ def _materialise(mirror: Path | None, dest: Path = paths.SPECS_DIR) -> None:
 def _generate() -> None:
     lock = load_lock()
     started = time.perf_counter()
-    built = generate_all(lock)
+    try:
+        generation = generate_all(lock)
+    except GenerationError as exc:
+        count = len(exc.warnings)
+        print(f"generate: {count} generator warning(s); generated/ unchanged")
+        raise
     stamp.write_stamp()
     took = time.perf_counter() - started
-    names = ", ".join(p.name for p in built)
-    print(f"generate: {names} written, 0 generator warnings, {took:.1f} s")
+    names = ", ".join(p.name for p in generation.packages)
+    count = len(generation.warnings)
+    print(f"generate: {names} written, {count} generator warnings, {took:.1f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             _materialise(mirror)
             _generate()
         elif args.command == "ensure":
-            packages = [e.package for e in load_lock().specs.values()]
+            packages = {k: e.package for k, e in load_lock().specs.items()}
             reason = stamp.is_stale(packages)
             if reason:
                 print(f"generate: {reason}; regenerating")

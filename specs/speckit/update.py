@@ -265,6 +265,9 @@ def _copy_atomic(source: Path, target: Path) -> None:
 def regenerate(lock: Lock, entries: Sequence[SpecEntry]) -> None:
     """Regenerate the packages of ``entries`` into ``generated/`` (the others stay).
 
+    The normalised spec of each entry is rewritten in ``specs/`` too, so that it
+    stays the same as the copy its package ships.
+
     Raises:
         GenerationError: the generator failed or warned; ``generated/`` is unchanged.
     """
@@ -274,6 +277,9 @@ def regenerate(lock: Lock, entries: Sequence[SpecEntry]) -> None:
     with tempfile.TemporaryDirectory(prefix="finapi-update-") as tmp:
         built = [generate_one(entry, lock, Path(tmp)) for entry in entries]
         paths.GENERATED_DIR.mkdir(parents=True, exist_ok=True)
+        for entry in entries:
+            normalised = paths.normalised_path(entry.kind)
+            _copy_atomic(Path(tmp) / normalised.name, normalised)
         for package in built:
             copy_tree_atomic(package, paths.GENERATED_DIR / package.name)
 
@@ -343,7 +349,8 @@ def run_update(
 
     # Only the changed packages are rebuilt. When generated/ was stale before,
     # the stamp is left alone so that `ensure` still rebuilds the others.
-    was_current = stamp.is_stale([e.package for e in lock.specs.values()]) is None
+    packages = {kind: e.package for kind, e in lock.specs.items()}
+    was_current = stamp.is_stale(packages) is None
     try:
         written = apply_update(plan, regenerate=regenerate)
     except (GenerationError, LockError) as exc:
