@@ -6,6 +6,7 @@ import filecmp
 import importlib
 import inspect
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -149,14 +150,77 @@ def test_lazy_models_resolve_and_reject_unknown_names() -> None:
         _ = models.NoSuchModel
 
 
-def test_generation_is_byte_identical(tmp_path: Path) -> None:
-    """A second generation of both packages matches generated/ byte for byte."""
-    for entry in ENTRIES:
-        fresh = generate_one(entry, LOCK, tmp_path)
-        current = paths.GENERATED_DIR / entry.package
-        diff = filecmp.dircmp(fresh, current, ignore=["__pycache__"])
+def test_date_times_are_parsed_with_isoparse() -> None:
+    """No shipped model uses datetime.fromisoformat, which rejects `+0000` on 3.10."""
+    sources = {
+        p.relative_to(paths.GENERATED_DIR).as_posix(): p.read_text(encoding="utf-8")
+        for entry in ENTRIES
+        for p in sorted((paths.GENERATED_DIR / entry.package / "models").glob("*.py"))
+    }
 
-        assert _differences(diff) == [], entry.package
+    parsing = [name for name, text in sources.items() if "isoparse(" in text]
+    unconverted = [
+        name
+        for name, text in sources.items()
+        if "datetime.datetime.fromisoformat(" in text
+    ]
+
+    assert "finapi_webform/models/web_form.py" in parsing
+    assert all(
+        "from dateutil.parser import isoparse" in sources[name] for name in parsing
+    )
+    assert unconverted == []
+
+
+# Generates both packages in a process of its own and prints hash("finapi"), so
+# the test can check that the two generations really ran under different seeds.
+_GENERATE = """
+import sys
+from pathlib import Path
+from speckit.generate import generate_one
+from speckit.lock import load_lock
+lock = load_lock()
+for entry in lock.specs.values():
+    generate_one(entry, lock, Path(sys.argv[1]))
+print(hash("finapi"))
+"""
+
+
+def test_generation_is_byte_identical(tmp_path: Path) -> None:
+    """Generations under two hash seeds match each other and generated/ byte for byte.
+
+    The first runs in this process (PYTHONHASHSEED=0 under `nox -s tests`), the
+    second in a subprocess with another seed, so no output may depend on the
+    iteration order of a set or on any other hash.
+    """
+    seed = os.environ.get("PYTHONHASHSEED", "")
+    other_seed = "4242" if seed != "4242" else "2424"
+    other = tmp_path / f"seed-{other_seed}"
+    other.mkdir()
+    env = {
+        **os.environ,
+        "PYTHONHASHSEED": other_seed,
+        "PYTHONPATH": str(paths.SPECS_DIR),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", _GENERATE, str(other)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert int(proc.stdout.split()[-1]) != hash("finapi"), "the seeds did not differ"
+
+    this = tmp_path / "this-process"
+    this.mkdir()
+    for entry in ENTRIES:
+        fresh = generate_one(entry, LOCK, this)
+        current = paths.GENERATED_DIR / entry.package
+        for left, right in ((fresh, current), (other / entry.package, fresh)):
+            diff = filecmp.dircmp(left, right, ignore=["__pycache__"])
+
+            assert _differences(diff) == [], (entry.package, left, right)
 
 
 def _differences(diff: filecmp.dircmp[str]) -> list[str]:
