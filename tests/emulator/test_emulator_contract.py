@@ -139,6 +139,25 @@ def _scenario(emu: Emulator) -> list[tuple[str, int, int]]:
         },
         headers=C,
     )
+    call(
+        "wrong password",
+        400,
+        "POST",
+        "/oauth/token",
+        data={
+            **form,
+            "grant_type": "password",
+            "username": "carol",
+            "password": "not-carols",
+        },
+    )
+    call(
+        "dead refresh token",
+        400,
+        "POST",
+        "/oauth/token",
+        data={**form, "grant_type": "refresh_token", "refresh_token": "dead"},
+    )
     tokens = call(
         "password grant",
         200,
@@ -665,6 +684,14 @@ def _scenario(emu: Emulator) -> list[tuple[str, int, int]]:
         headers=U,
     )
     call("delete all connections", 200, "DELETE", "/api/v1/bankConnections", headers=U)
+    call(
+        "revoke with a user token",
+        403,
+        "POST",
+        "/oauth/revoke",
+        params={"token": tokens["access_token"], "token_type_hint": "access_token"},
+        headers=U,
+    )
     call(
         "revoke",
         200,

@@ -44,12 +44,12 @@ def test_password_grant_gives_access_and_refresh_token(user: dict[str, str]) -> 
         ({"grant_type": ""}, 400, "invalid_request"),
         (
             {"grant_type": "password", "username": "ghost", "password": "boo-boo"},
-            401,
+            400,
             "invalid_grant",
         ),
         (
             {"grant_type": "refresh_token", "refresh_token": "nope"},
-            401,
+            400,
             "invalid_grant",
         ),
     ],
@@ -57,7 +57,11 @@ def test_password_grant_gives_access_and_refresh_token(user: dict[str, str]) -> 
 def test_token_errors_are_oauth_style(
     client: httpx.Client, form: dict[str, str], status: int, error: str
 ) -> None:
-    """Bad token requests answer OAuth errors with the spec's status codes."""
+    """Bad token requests answer OAuth errors with the spec's status codes.
+
+    The spec gives 401 to bad client credentials only; bad user credentials and
+    an invalid refresh token are a 400, as RFC 6749 (5.2) has it.
+    """
     data = {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET, **form}
 
     response = client.post("/oauth/token", data=data)
@@ -82,7 +86,7 @@ def test_wrong_user_password_is_invalid_grant_and_locks_after_five(
                 "password": "not-her-password",
             },
         )
-        assert bad.json()["error"] == "invalid_grant"
+        assert (bad.status_code, bad.json()["error"]) == (400, "invalid_grant")
 
     locked = client.post(
         "/oauth/token",
@@ -148,7 +152,56 @@ def test_revoked_token_is_rejected(
     assert revoked.status_code == 200
     assert used.status_code == 401
     assert used.json()["error"] == "invalid_token"
+    assert refreshed.status_code == 400
     assert refreshed.json()["error"] == "invalid_grant"
+
+
+def test_expired_refresh_token_is_a_400_invalid_grant() -> None:
+    """A refresh token past its lifetime answers 400 invalid_grant, not 401."""
+    with Emulator(refresh_token_lifetime=0.2) as emu, emu.client() as client:
+        client.post(
+            "/api/v1/users",
+            json={"id": "rita", "password": "rita-secret"},
+            headers=bearer(get_token(client)["access_token"]),
+        )
+        tokens = get_token(client, "password", username="rita", password="rita-secret")
+        time.sleep(0.4)
+        refreshed = client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "refresh_token",
+                "client_id": DEMO_CLIENT_ID,
+                "client_secret": DEMO_CLIENT_SECRET,
+                "refresh_token": tokens["refresh_token"],
+            },
+        )
+
+    assert refreshed.status_code == 400
+    assert refreshed.json()["error"] == "invalid_grant"
+
+
+def test_revoke_needs_the_clients_token(
+    client: httpx.Client, client_token: str, user: dict[str, str]
+) -> None:
+    """A user's token cannot revoke (403, Access error shape); the token stays valid."""
+    refused = client.post(
+        "/oauth/revoke",
+        params={"token": user["access_token"], "token_type_hint": "access_token"},
+        headers=bearer(user["access_token"]),
+    )
+    still = client.get("/api/v1/users", headers=bearer(user["access_token"]))
+    revoked = client.post(
+        "/oauth/revoke",
+        params={"token": user["access_token"], "token_type_hint": "access_token"},
+        headers=bearer(client_token),
+    )
+    after = client.get("/api/v1/users", headers=bearer(user["access_token"]))
+
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "FORBIDDEN"
+    assert still.status_code == 200
+    assert revoked.status_code == 200
+    assert after.status_code == 401
 
 
 def test_stats_count_token_requests_per_grant_and_principal(

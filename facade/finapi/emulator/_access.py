@@ -20,6 +20,8 @@ __all__ = ["client_config", "seed_state"]
 _USER_ID = re.compile(r"^[a-zA-Z0-9\-_.+@]{1,36}$")
 _FREE_TEXT = re.compile(r"^[A-Za-z0-9\u00a1-\u02af &(){}\[\].:,;?!+\-_$@#~`^\u20ac]*$")
 _MIN_PASSWORD, _MAX_PASSWORD = 6, 128
+#: Longest email and phone number the spec's user params admit.
+_MAX_TEXT = {"email": 320, "phone": 50}
 _GRANTS = ("client_credentials", "password", "refresh_token")
 _MASKED = "XXXXX"
 
@@ -143,7 +145,9 @@ def get_token(emu: Emulator, ctx: Ctx) -> Reply:  # noqa: PLR0912 - one branch p
     expected = emu.clients.get(client_id)
     if expected is None or not hmac.compare_digest(expected.encode(), secret.encode()):
         raise OAuthError(401, "invalid_client", "Bad client credentials.")
-
+    # Past this point bad user credentials and dead refresh tokens are a 400
+    # invalid_grant, as the spec (and RFC 6749, 5.2) says: 401 is only for bad
+    # client credentials.
     if grant == "client_credentials":
         access, _ = _issue_pair(emu, client_id, None)
         return _token_reply(emu, access, None)
@@ -159,7 +163,7 @@ def get_token(emu: Emulator, ctx: Ctx) -> Reply:  # noqa: PLR0912 - one branch p
             )
         user = emu.state.users.get((client_id, username))
         if user is None:
-            raise OAuthError(401, "invalid_grant", "Bad user credentials.")
+            raise OAuthError(400, "invalid_grant", "Bad user credentials.")
         if user.locked:
             raise ApiError(
                 423, "LOCKED", "The user is locked after too many failed logins."
@@ -169,7 +173,7 @@ def get_token(emu: Emulator, ctx: Ctx) -> Reply:  # noqa: PLR0912 - one branch p
             limit = client_config(emu, client_id)["maxUserLoginAttempts"]
             if limit and user.failed_logins >= limit:
                 user.data["locked"] = True
-            raise OAuthError(401, "invalid_grant", "Bad user credentials.")
+            raise OAuthError(400, "invalid_grant", "Bad user credentials.")
         if not user.verified:
             raise ApiError(403, "USER_NOT_VERIFIED", "The user is not verified.")
         user.failed_logins = 0
@@ -190,7 +194,7 @@ def get_token(emu: Emulator, ctx: Ctx) -> Reply:  # noqa: PLR0912 - one branch p
         or token.client_id != client_id
         or (token.client_id, token.user_id or "") not in emu.state.users
     ):
-        raise OAuthError(401, "invalid_grant", "Invalid refresh token.")
+        raise OAuthError(400, "invalid_grant", "Invalid refresh token.")
     config = client_config(emu, client_id)
     access = emu.state.issue(
         "access",
@@ -205,7 +209,7 @@ def get_token(emu: Emulator, ctx: Ctx) -> Reply:  # noqa: PLR0912 - one branch p
 @handler(ACCESS, "revokeToken")
 def revoke_token(emu: Emulator, ctx: Ctx) -> Reply:
     """Revoke an access or refresh token (or its whole grant); needs the client's token."""
-    caller = emu.authorise(ctx, "any")
+    caller = emu.authorise(ctx, "client")
     params = dict(ctx.query)
     params.update(ctx.form or {})
     value = params.get("token", "")
@@ -242,7 +246,7 @@ def _text_field(body: dict[str, Any], name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise ApiError(400, "BAD_REQUEST", f"Field {name} must be a string.")
-    if not _FREE_TEXT.match(value) or len(value) > 255:
+    if not _FREE_TEXT.match(value) or len(value) > _MAX_TEXT[name]:
         raise ApiError(
             400,
             "BAD_REQUEST",
