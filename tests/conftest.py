@@ -10,42 +10,58 @@ from __future__ import annotations
 # SpecChecker; a test fails when any emulator response it caused violates the
 # pinned specs. Requests are recorded but not enforced here, since tests send
 # bad requests on purpose; tests/emulator/test_emulator_contract.py enforces them.
+# The checker is installed by a session-scoped autouse fixture, so it is in place
+# before any fixture of a narrower scope (such as tests/cli's module-scoped
+# emulator) builds an emulator.
 # A test that must see a violation can use the `spec_checker` fixture and clear it.
 # The check is part of the suite: a missing emulator extra or validator is an
 # import error here, never a silent pass. Only an explicit
 # FINAPI_EMULATOR_SPEC_CHECK=0 switches it off for a run.
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import openapi_core  # noqa: F401 - fail the whole run early when the validator is missing
 import pytest
 
 from finapi.emulator import testing as _emulator_testing
 
+if TYPE_CHECKING:
+    from finapi.emulator.testing import SpecChecker
+
 if os.environ.get("FINAPI_EMULATOR_SPEC_CHECK") == "0":
     _emulator_testing = None  # type: ignore[assignment]
 
 
-@pytest.fixture(scope="session")
-def spec_checker() -> Iterator[object]:
-    """Give the session's SpecChecker, installed for every emulator built."""
+@pytest.fixture(scope="session", autouse=True)
+def _installed_spec_checker() -> Iterator[SpecChecker | None]:
+    """Install the session's SpecChecker before any emulator is built (None when off)."""
     if _emulator_testing is None:
-        pytest.skip("the emulator is not installed")
+        yield None
+        return
     checker = _emulator_testing.SpecChecker()
     _emulator_testing.install(checker)
     yield checker
     _emulator_testing.uninstall(checker)
 
 
+@pytest.fixture(scope="session")
+def spec_checker(_installed_spec_checker: SpecChecker | None) -> SpecChecker:
+    """Give the session's SpecChecker, installed for every emulator built."""
+    if _installed_spec_checker is None:
+        pytest.skip("the emulator spec check is switched off")
+    return _installed_spec_checker
+
+
 @pytest.fixture(autouse=True)
 def _emulator_responses_match_the_spec(
-    request: pytest.FixtureRequest,
+    _installed_spec_checker: SpecChecker | None,
 ) -> Iterator[None]:
     """Fail the test when an emulator response it caused violates the pinned spec."""
-    if _emulator_testing is None:
+    checker = _installed_spec_checker
+    if checker is None:
         yield
         return
-    checker = request.getfixturevalue("spec_checker")
     checker.drain()
     before = len(checker.violations)
     yield
