@@ -42,3 +42,20 @@ def user(client: httpx.Client, client_token: str) -> dict[str, str]:
     assert created.status_code == 201, created.text
     tokens = get_token(client, "password", username="alice", password="alice-secret")
     return {"id": "alice", "password": "alice-secret", **tokens}
+
+
+@pytest.fixture
+def imported(
+    emu: Emulator, client: httpx.Client, user: dict[str, str]
+) -> dict[str, str]:
+    """Give alice's Authorization header after she imported a demo bank connection."""
+    headers = bearer(user["access_token"])
+    form = client.post(
+        "/webform/api/webForms/bankConnectionImport",
+        json={"bank": {"id": 280002}},
+        headers=headers,
+    )
+    assert form.status_code == 201, form.text
+    done = emu.complete_webform(form.json()["id"])
+    assert done["status"] == "COMPLETED"
+    return headers

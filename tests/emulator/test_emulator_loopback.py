@@ -1,10 +1,21 @@
-"""Acceptance 3: the whole web form flow over real loopback sockets, with httpx only."""
+"""Acceptance 3: the whole web form flow over real loopback sockets, with httpx only.
+
+Once against ``python -m finapi.emulator`` run as a process of its own, once
+against ``emu.serve()`` in a thread (where the suite's spec checker sees it).
+"""
 
 from __future__ import annotations
 
+import json
+import queue
 import re
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import IO
 
 import httpx
 import pytest
@@ -16,6 +27,10 @@ from starlette.routing import Route
 from finapi.emulator import DEMO_BANK_LOGIN, DEMO_BANK_PIN, Emulator
 from finapi.emulator._server import run_in_thread
 from finapi.emulator.testing import bearer, get_token
+
+#: Seconds the emulator process may take to print its URL and answer.
+START_TIMEOUT = 30.0
+_LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 
 
 @pytest.fixture
@@ -92,3 +107,128 @@ def test_dropped_connection_over_loopback_is_a_protocol_error() -> None:
         after = http.get("/api/v1/banks")
 
     assert after.status_code == 401
+
+
+@pytest.fixture
+def stdlib_receiver() -> Iterator[tuple[str, queue.Queue[dict[str, object]]]]:
+    """Receive callbacks with the standard library's HTTP server on a loopback port."""
+    received: queue.Queue[dict[str, object]] = queue.Queue()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            received.put(json.loads(self.rfile.read(length)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/finalised", received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _pump(out: IO[str], lines: queue.Queue[str]) -> None:
+    for line in out:
+        lines.put(line)
+
+
+def _wait_for_url(lines: queue.Queue[str]) -> str:
+    """Read the emulator's banner until it names its URL, then poll until it answers."""
+    deadline = time.monotonic() + START_TIMEOUT
+    url = None
+    while url is None:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, "the emulator printed no URL in time"
+        try:
+            found = _LISTENING.search(lines.get(timeout=remaining))
+        except queue.Empty:
+            continue
+        url = found.group(1) if found else None
+    while True:
+        try:
+            httpx.get(url + "/api/v1/banks", timeout=1.0)
+            return url
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "the emulator did not answer in time"
+            time.sleep(0.1)
+
+
+def test_the_flow_against_a_separate_emulator_process(
+    stdlib_receiver: tuple[str, queue.Queue[dict[str, object]]],
+) -> None:
+    """python -m finapi.emulator on a free port: the web form flow over plain HTTP."""
+    callback_url, received = stdlib_receiver
+    process = subprocess.Popen(
+        [sys.executable, "-m", "finapi.emulator", "--host", "127.0.0.1", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
+    reader.start()
+    try:
+        url = _wait_for_url(lines)
+        with httpx.Client(base_url=url, timeout=10.0) as http:
+            client_token = get_token(http)["access_token"]
+            created = http.post(
+                "/api/v1/users", json={}, headers=bearer(client_token)
+            ).json()
+            user = bearer(
+                get_token(
+                    http,
+                    "password",
+                    username=created["id"],
+                    password=created["password"],
+                )["access_token"]
+            )
+            form = http.post(
+                "/webform/api/webForms/bankConnectionImport",
+                json={"callbacks": {"finalised": callback_url}},
+                headers=user,
+            ).json()
+            page = http.get(form["url"])
+            login = re.search(r"id=demo-login>([^<]+)<", page.text)
+            pin = re.search(r"id=demo-pin>([^<]+)<", page.text)
+            bank = re.search(r'<option value="(\d+)"', page.text)
+            assert login is not None
+            assert pin is not None
+            assert bank is not None
+            submitted = http.post(
+                form["url"],
+                data={
+                    "bank": bank.group(1),
+                    "login": login.group(1),
+                    "pin": pin.group(1),
+                },
+            )
+            callback = received.get(timeout=10)
+            status = http.get(f"/webform/api/webForms/{form['id']}", headers=user)
+            accounts = http.get("/api/v1/accounts", headers=user).json()["accounts"]
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        reader.join(timeout=10)
+        process.stdout.close()
+
+    assert form["url"].startswith(url + "/webform/wf/")
+    assert 'data-status="COMPLETED"' in submitted.text
+    assert callback == {"webFormId": form["id"], "status": "COMPLETED"}
+    assert status.json()["status"] == "COMPLETED"
+    assert len(accounts) == 3
+    assert {a["bankConnectionId"] for a in accounts} == {
+        status.json()["payload"]["bankConnectionId"]
+    }
