@@ -81,7 +81,7 @@ def _scenario(emu: Emulator) -> list[tuple[str, int, int]]:
     )
     call(
         "create short password",
-        422,
+        400,
         "POST",
         "/api/v1/users",
         json={"id": "dave", "password": "x"},

@@ -267,13 +267,13 @@ def _check_password(password: Any) -> str:
         raise ApiError(400, "BAD_REQUEST", "Field password must be a string.")
     if not _MIN_PASSWORD <= len(password) <= _MAX_PASSWORD:
         raise ApiError(
-            422,
+            400,
             "ILLEGAL_FIELD_VALUE",
             f"The password must have between {_MIN_PASSWORD} and {_MAX_PASSWORD} characters.",
         )
     if password.strip() == "" or any(c in password for c in "<>\\\x00"):
         raise ApiError(
-            422, "ILLEGAL_FIELD_VALUE", "The password contains illegal characters."
+            400, "ILLEGAL_FIELD_VALUE", "The password contains illegal characters."
         )
     return password
 
@@ -283,7 +283,7 @@ def _check_user_id(value: Any) -> str:
         raise ApiError(400, "BAD_REQUEST", "Field id must be a string.")
     if not _USER_ID.match(value):
         raise ApiError(
-            422,
+            400,
             "ILLEGAL_FIELD_VALUE",
             "A user id has 1 to 36 characters from a-z, A-Z, 0-9 and - _ . + @.",
         )
