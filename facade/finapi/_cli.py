@@ -286,7 +286,7 @@ def emulator(args: tuple[str, ...]) -> None:
             f"(pip install 'finapi-facade[emulator]'): {exc}"
         )
         raise click.ClickException(msg) from None
-    status = emulator_main(list(args))
+    status = emulator_main(list(args), prog="finapi emulator")
     if status:
         click.get_current_context().exit(status)
 

@@ -337,6 +337,16 @@ def test_webform_get_unknown_id(finapi: Any, user_with_bank: str) -> None:
     assert "request_id=" in line
 
 
+def test_webform_wait_unknown_id(finapi: Any, user_with_bank: str) -> None:
+    """Waiting for an unknown web form id gets a one-line 404 with the request id."""
+    result = finapi("webform", "wait", "no-such-form", "--timeout", "5")
+
+    assert result.status == 1
+    line = _one_line_error(result)
+    assert "HTTP 404" in line
+    assert "request_id=" in line
+
+
 def test_accounts_table_and_json(finapi: Any, user_with_bank: str) -> None:
     """`accounts` lists the imported accounts as a table and as JSON."""
     table = finapi("accounts")
@@ -598,6 +608,30 @@ def test_finapi_emulator_serves(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["expires_in"] > 3000
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("--port", "abc"), "argument --port: invalid int value: 'abc'"),
+        (("--port", "70000"), "--port must be between 0 and 65535, got 70000"),
+        (("--no-such-flag",), "unrecognized arguments: --no-such-flag"),
+    ],
+    ids=["port-not-a-number", "port-out-of-range", "unknown-flag"],
+)
+def test_finapi_emulator_bad_flags_are_one_line(
+    args: tuple[str, ...], named: str
+) -> None:
+    """A malformed emulator flag is one line naming it and the command, exit 2."""
+    result = _script("emulator", *args, timeout=30)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("finapi emulator: error: ")
+    assert named in lines[0]
+    assert result.stdout == ""
 
 
 def test_finapi_emulator_passes_options_through(finapi: Any) -> None:

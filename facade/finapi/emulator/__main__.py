@@ -6,6 +6,7 @@ import argparse
 import sys
 import threading
 from collections.abc import Sequence
+from typing import NoReturn
 
 from ._core import (
     CONTROL_PREFIX,
@@ -54,9 +55,21 @@ def coverage_table(emu: Emulator) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="finapi-emulator",
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like the ``finapi`` command's."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line naming the problem and exit with status 2.
+
+        Args:
+            message: What argparse found wrong.
+        """
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _parser(prog: str = "finapi-emulator") -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=prog,
         description="A local emulator of finAPI Access and Web Form 2.0.",
     )
     parser.add_argument(
@@ -132,16 +145,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "finapi-emulator") -> int:
     """Run the emulator until interrupted, or print its coverage table.
 
     Args:
         argv: Arguments; ``sys.argv[1:]`` by default.
+        prog: The command's name in help and error lines.
 
     Returns:
         The exit status.
     """
-    parser = _parser()
+    parser = _parser(prog)
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be between 0 and 65535, got {args.port}")
