@@ -28,7 +28,12 @@ def _png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
+def _result_shot(screenshot: Path) -> Path:
+    return screenshot.with_name(screenshot.stem + "-result.png")
+
+
 def _fill_in(page: Any, url: str, login: str, pin: str, screenshot: Path) -> None:
+    """Fill in and submit the form, with a screenshot before and after submitting."""
     page.goto(url)
     assert page.title() == "Connect your bank account"
     assert page.inner_text("h1") == "Connect your bank account"
@@ -41,6 +46,8 @@ def _fill_in(page: Any, url: str, login: str, pin: str, screenshot: Path) -> Non
     page.screenshot(path=str(screenshot), full_page=True)
     page.get_by_role("button", name="Submit").click()
     page.wait_for_selector("#status", timeout=15_000)
+    _result_shot(screenshot).unlink(missing_ok=True)
+    page.screenshot(path=str(_result_shot(screenshot)), full_page=True)
 
 
 def test_browser_imports_bank_connection(
@@ -96,3 +103,6 @@ def test_browser_wrong_credentials(
     assert callback["body"]["status"] == "COMPLETED_WITH_ERROR"
     assert accounts == []
     assert _png_size(shot)[0] >= 400
+    # The page after submitting shows the rejection, so it differs from the form.
+    assert _png_size(_result_shot(shot))[0] >= 400
+    assert _result_shot(shot).read_bytes() != shot.read_bytes()
