@@ -32,7 +32,7 @@ from finapi._errors import (
     error_from_answer,
 )
 from finapi._log import kv, logger
-from finapi._retry import REQUEST_ID, endpoint_of, new_request_id
+from finapi._retry import REQUEST_ID, endpoint_of, new_request_id, request_id_for
 from finapi._tokens import AsyncTokenStore, Token, TokenStore
 
 if TYPE_CHECKING:
@@ -467,6 +467,17 @@ def _log_rejected(request: httpx.Request, principal: _Principal) -> None:
     )
 
 
+def _needed_by(exc: FinAPIError, request: httpx.Request) -> None:
+    """Put the id and endpoint of the request that needed the token on the error.
+
+    For errors that arise before any request goes out (no password known, a
+    shared store's lock failing); token endpoint errors keep their own.
+    """
+    if exc.request_id is None:
+        exc.request_id = request.headers.get(REQUEST_ID)
+        exc.endpoint = endpoint_of(request)
+
+
 class FinAPIAuth(httpx.Auth):
     """Bearer tokens of one principal on every request, renewed as needed.
 
@@ -502,15 +513,22 @@ class FinAPIAuth(httpx.Auth):
         if not isinstance(tokens, TokenManager):
             msg = "this FinAPIAuth belongs to an async facade; use it with httpx.AsyncClient"
             raise TypeError(msg)
-        if REQUEST_ID not in request.headers:
-            request.headers[REQUEST_ID] = new_request_id()
-        token = tokens.current()
+        request_id_for(request)
+        try:
+            token = tokens.current()
+        except FinAPIError as exc:
+            _needed_by(exc, request)
+            raise
         request.headers["Authorization"] = "Bearer " + token.access_token
         response = yield request
         if response.status_code == 401:
             response.read()
             _log_rejected(request, tokens.principal)
-            token = tokens.renew(token)
+            try:
+                token = tokens.renew(token)
+            except FinAPIError as exc:
+                _needed_by(exc, request)
+                raise
             request.headers["Authorization"] = "Bearer " + token.access_token
             response = yield request
         if response.status_code >= 400:
@@ -536,15 +554,22 @@ class FinAPIAuth(httpx.Auth):
         if not isinstance(tokens, AsyncTokenManager):
             msg = "this FinAPIAuth belongs to a sync facade; use it with httpx.Client"
             raise TypeError(msg)
-        if REQUEST_ID not in request.headers:
-            request.headers[REQUEST_ID] = new_request_id()
-        token = await tokens.current()
+        request_id_for(request)
+        try:
+            token = await tokens.current()
+        except FinAPIError as exc:
+            _needed_by(exc, request)
+            raise
         request.headers["Authorization"] = "Bearer " + token.access_token
         response = yield request
         if response.status_code == 401:
             await response.aread()
             _log_rejected(request, tokens.principal)
-            token = await tokens.renew(token)
+            try:
+                token = await tokens.renew(token)
+            except FinAPIError as exc:
+                _needed_by(exc, request)
+                raise
             request.headers["Authorization"] = "Bearer " + token.access_token
             response = yield request
         if response.status_code >= 400:

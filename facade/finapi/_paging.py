@@ -9,9 +9,10 @@ helpers iterate that list so that all three read the same way.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from finapi._errors import FinAPIError
+from finapi._calls import acall, call
 
 if TYPE_CHECKING:
     from finapi_access.client import AuthenticatedClient
@@ -26,9 +27,9 @@ __all__: list[str] = []
 MAX_PER_PAGE = 500
 
 
-def _unexpected(result: object, what: str) -> FinAPIError:
-    msg = f"{what}: unexpected answer {type(result).__name__}"
-    return FinAPIError(msg)
+def _caller_id(filters: dict[str, Any]) -> str | None:
+    request_id = filters.get("x_request_id")
+    return request_id if isinstance(request_id, str) and request_id else None
 
 
 def _check_per_page(per_page: int) -> None:
@@ -65,9 +66,12 @@ def iter_bank_connections(
     from finapi_access.api.bank_connections import get_all_bank_connections  # noqa: PLC0415
     from finapi_access.models.bank_connection_list import BankConnectionList  # noqa: PLC0415
 
-    result = get_all_bank_connections.sync(client=client, **filters)
-    if not isinstance(result, BankConnectionList):
-        raise _unexpected(result, "list bank connections")
+    result, _ = call(
+        "list bank connections",
+        BankConnectionList,
+        partial(get_all_bank_connections.sync, client=client, **filters),
+        _caller_id(filters),
+    )
     yield from result.connections
 
 
@@ -84,9 +88,12 @@ def iter_accounts(client: AuthenticatedClient, **filters: Any) -> Iterator[Accou
     from finapi_access.api.accounts import get_and_search_all_accounts  # noqa: PLC0415
     from finapi_access.models.account_list import AccountList  # noqa: PLC0415
 
-    result = get_and_search_all_accounts.sync(client=client, **filters)
-    if not isinstance(result, AccountList):
-        raise _unexpected(result, "list accounts")
+    result, _ = call(
+        "list accounts",
+        AccountList,
+        partial(get_and_search_all_accounts.sync, client=client, **filters),
+        _caller_id(filters),
+    )
     yield from result.accounts
 
 
@@ -118,15 +125,19 @@ def iter_transaction_pages(
     _check_per_page(per_page)
     page_number = 1
     while True:
-        page = get_and_search_all_transactions.sync(
-            client=client,
-            view=_view(view),
-            page=page_number,
-            per_page=per_page,
-            **filters,
+        page, _ = call(
+            "list transactions",
+            PageableTransactionList,
+            partial(
+                get_and_search_all_transactions.sync,
+                client=client,
+                view=_view(view),
+                page=page_number,
+                per_page=per_page,
+                **filters,
+            ),
+            _caller_id(filters),
         )
-        if not isinstance(page, PageableTransactionList):
-            raise _unexpected(page, "list transactions")
         yield page
         if _last_page(page):
             return
@@ -170,9 +181,12 @@ async def aiter_bank_connections(
     from finapi_access.api.bank_connections import get_all_bank_connections  # noqa: PLC0415
     from finapi_access.models.bank_connection_list import BankConnectionList  # noqa: PLC0415
 
-    result = await get_all_bank_connections.asyncio(client=client, **filters)
-    if not isinstance(result, BankConnectionList):
-        raise _unexpected(result, "list bank connections")
+    result, _ = await acall(
+        "list bank connections",
+        BankConnectionList,
+        partial(get_all_bank_connections.asyncio, client=client, **filters),
+        _caller_id(filters),
+    )
     for connection in result.connections:
         yield connection
 
@@ -192,9 +206,12 @@ async def aiter_accounts(
     from finapi_access.api.accounts import get_and_search_all_accounts  # noqa: PLC0415
     from finapi_access.models.account_list import AccountList  # noqa: PLC0415
 
-    result = await get_and_search_all_accounts.asyncio(client=client, **filters)
-    if not isinstance(result, AccountList):
-        raise _unexpected(result, "list accounts")
+    result, _ = await acall(
+        "list accounts",
+        AccountList,
+        partial(get_and_search_all_accounts.asyncio, client=client, **filters),
+        _caller_id(filters),
+    )
     for account in result.accounts:
         yield account
 
@@ -227,15 +244,19 @@ async def aiter_transaction_pages(
     _check_per_page(per_page)
     page_number = 1
     while True:
-        page = await get_and_search_all_transactions.asyncio(
-            client=client,
-            view=_view(view),
-            page=page_number,
-            per_page=per_page,
-            **filters,
+        page, _ = await acall(
+            "list transactions",
+            PageableTransactionList,
+            partial(
+                get_and_search_all_transactions.asyncio,
+                client=client,
+                view=_view(view),
+                page=page_number,
+                per_page=per_page,
+                **filters,
+            ),
+            _caller_id(filters),
         )
-        if not isinstance(page, PageableTransactionList):
-            raise _unexpected(page, "list transactions")
         yield page
         if _last_page(page):
             return

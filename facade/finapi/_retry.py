@@ -17,12 +17,14 @@ retry is due, so the common path costs nothing extra.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import email.utils
 import logging
 import os
 import ssl
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import httpx
@@ -45,6 +47,50 @@ def new_request_id() -> str:
         128 random bits as 32 hex digits (finAPI allows up to 255 characters).
     """
     return os.urandom(16).hex()
+
+
+#: The id a helper chose for the request it is about to send (see ``sending_as``).
+_PLANNED_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "finapi_planned_request_id", default=None
+)
+
+
+@contextlib.contextmanager
+def sending_as(request_id: str) -> Iterator[str]:
+    """Give the next request sent in this thread or task a chosen ``X-Request-Id``.
+
+    For generated operations that take no ``x_request_id`` argument (Web Form
+    2.0 has none): a helper names the id before the call, so that it can put the
+    id on the errors and log lines that follow.
+
+    Args:
+        request_id: The id.
+
+    Yields:
+        The id.
+    """
+    token = _PLANNED_ID.set(request_id)
+    try:
+        yield request_id
+    finally:
+        _PLANNED_ID.reset(token)
+
+
+def request_id_for(request: httpx.Request) -> str:
+    """Give a request its ``X-Request-Id`` unless it has one, and return it.
+
+    Args:
+        request: The request.
+
+    Returns:
+        The id it carries: the caller's, the one planned with :func:`sending_as`,
+        or a fresh one.
+    """
+    request_id: str | None = request.headers.get(REQUEST_ID)
+    if request_id is None:
+        request_id = _PLANNED_ID.get() or new_request_id()
+        request.headers[REQUEST_ID] = request_id
+    return request_id
 
 
 def endpoint_of(request: httpx.Request) -> str:
@@ -149,8 +195,7 @@ class _Policy:
         self.quiet_paths = frozenset(quiet_paths)
 
     def prepare(self, request: httpx.Request) -> None:
-        if REQUEST_ID not in request.headers:
-            request.headers[REQUEST_ID] = new_request_id()
+        request_id_for(request)
 
     def may_retry(self, request: httpx.Request) -> bool:
         if self.policy.attempts < 2:

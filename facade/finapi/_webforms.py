@@ -10,9 +10,11 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from finapi._errors import FinAPIError, WaitTimeoutError
+from finapi._calls import acall, call
+from finapi._errors import WaitTimeoutError
 from finapi._log import kv, logger
 
 if TYPE_CHECKING:
@@ -117,13 +119,6 @@ def _body(model: type[T], details: object) -> T:
         raise ValueError(msg) from None
 
 
-def _expect(result: object, kind: type[T], what: str) -> T:
-    if isinstance(result, kind):
-        return result
-    msg = f"{what}: unexpected answer {type(result).__name__}"
-    raise FinAPIError(msg)
-
-
 def _status(value: Any) -> str:
     status = getattr(value, "status", None)
     return str(getattr(status, "value", status))
@@ -154,11 +149,13 @@ class _Poll:
         self.on_progress = on_progress
         self.last: str | None = None
 
-    def seen(self, value: Any) -> float | None:
+    def seen(self, value: Any, request_id: str) -> float | None:
         """Record one poll; return None when done, else the seconds to sleep."""
         status = _status(value)
         if status != self.last:
-            logger.info("wait %s", kv(what=self.what, status=status))
+            logger.info(
+                "wait %s", kv(what=self.what, status=status, request_id=request_id)
+            )
         self.last = status
         if self.on_progress is not None:
             self.on_progress(value)
@@ -167,7 +164,7 @@ class _Poll:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             msg = f"{self.what} still {status} after {self.timeout:g} s"
-            raise WaitTimeoutError(msg, last_status=status)
+            raise WaitTimeoutError(msg, last_status=status, request_id=request_id)
         wait = min(self.interval, remaining)
         self.interval = min(self.interval * 1.5, self.max_interval)
         return wait
@@ -196,8 +193,8 @@ class WebForms:
         from finapi_webform.models.web_form import WebForm  # noqa: PLC0415
 
         module, model = _operation(kind)
-        result = module.sync(client=self._client, body=_body(model, details))
-        return _expect(result, WebForm, f"create {kind} web form")
+        send = partial(module.sync, client=self._client, body=_body(model, details))
+        return call(f"create {kind} web form", WebForm, send)[0]
 
     def bank_connection_import(
         self, details: BankConnectionImportDetails | Mapping[str, Any] | None = None
@@ -286,11 +283,14 @@ class WebForms:
         Returns:
             The web form with its current status and payload.
         """
+        return self._get(web_form_id)[0]
+
+    def _get(self, web_form_id: str) -> tuple[WebForm, str]:
         from finapi_webform.api.web_forms import get_web_form  # noqa: PLC0415
         from finapi_webform.models.web_form import WebForm  # noqa: PLC0415
 
-        result = get_web_form.sync(web_form_id, client=self._client)
-        return _expect(result, WebForm, "get web form")
+        send = partial(get_web_form.sync, web_form_id, client=self._client)
+        return call("get web form", WebForm, send)
 
     def wait(
         self,
@@ -327,8 +327,8 @@ class WebForms:
             on_progress=on_progress,
         )
         while True:
-            form = self.get(web_form_id)
-            pause = poll.seen(form)
+            form, request_id = self._get(web_form_id)
+            pause = poll.seen(form, request_id)
             if pause is None:
                 return form
             time.sleep(pause)
@@ -353,8 +353,10 @@ class WebForms:
         from finapi_webform.models.task import Task  # noqa: PLC0415
 
         body = _body(BankConnectionUpdateTaskDetails, details)
-        result = create_bank_connection_update_task.sync(client=self._client, body=body)
-        return _expect(result, Task, "create update task")
+        send = partial(
+            create_bank_connection_update_task.sync, client=self._client, body=body
+        )
+        return call("create update task", Task, send)[0]
 
     def get_task(self, task_id: str) -> Task:
         """Fetch a task.
@@ -365,10 +367,15 @@ class WebForms:
         Returns:
             The task with its current status.
         """
+        return self._get_task(task_id)[0]
+
+    def _get_task(self, task_id: str) -> tuple[Task, str]:
         from finapi_webform.api.tasks import get_task  # noqa: PLC0415
         from finapi_webform.models.task import Task  # noqa: PLC0415
 
-        return _expect(get_task.sync(task_id, client=self._client), Task, "get task")
+        return call(
+            "get task", Task, partial(get_task.sync, task_id, client=self._client)
+        )
 
     def wait_task(
         self,
@@ -405,8 +412,8 @@ class WebForms:
             on_progress=on_progress,
         )
         while True:
-            task = self.get_task(task_id)
-            pause = poll.seen(task)
+            task, request_id = self._get_task(task_id)
+            pause = poll.seen(task, request_id)
             if pause is None:
                 return task
             time.sleep(pause)
@@ -435,8 +442,8 @@ class AsyncWebForms:
         from finapi_webform.models.web_form import WebForm  # noqa: PLC0415
 
         module, model = _operation(kind)
-        result = await module.asyncio(client=self._client, body=_body(model, details))
-        return _expect(result, WebForm, f"create {kind} web form")
+        send = partial(module.asyncio, client=self._client, body=_body(model, details))
+        return (await acall(f"create {kind} web form", WebForm, send))[0]
 
     async def bank_connection_import(
         self, details: BankConnectionImportDetails | Mapping[str, Any] | None = None
@@ -525,11 +532,14 @@ class AsyncWebForms:
         Returns:
             The web form with its current status and payload.
         """
+        return (await self._get(web_form_id))[0]
+
+    async def _get(self, web_form_id: str) -> tuple[WebForm, str]:
         from finapi_webform.api.web_forms import get_web_form  # noqa: PLC0415
         from finapi_webform.models.web_form import WebForm  # noqa: PLC0415
 
-        result = await get_web_form.asyncio(web_form_id, client=self._client)
-        return _expect(result, WebForm, "get web form")
+        send = partial(get_web_form.asyncio, web_form_id, client=self._client)
+        return await acall("get web form", WebForm, send)
 
     async def wait(
         self,
@@ -565,7 +575,7 @@ class AsyncWebForms:
             max_interval=max_interval,
             on_progress=on_progress,
         )
-        return await _apoll(poll, lambda: self.get(web_form_id))
+        return await _apoll(poll, partial(self._get, web_form_id))
 
     async def bank_connection_update_task(
         self, details: BankConnectionUpdateTaskDetails | Mapping[str, Any]
@@ -587,10 +597,10 @@ class AsyncWebForms:
         from finapi_webform.models.task import Task  # noqa: PLC0415
 
         body = _body(BankConnectionUpdateTaskDetails, details)
-        result = await create_bank_connection_update_task.asyncio(
-            client=self._client, body=body
+        send = partial(
+            create_bank_connection_update_task.asyncio, client=self._client, body=body
         )
-        return _expect(result, Task, "create update task")
+        return (await acall("create update task", Task, send))[0]
 
     async def get_task(self, task_id: str) -> Task:
         """Fetch a task.
@@ -601,11 +611,14 @@ class AsyncWebForms:
         Returns:
             The task with its current status.
         """
+        return (await self._get_task(task_id))[0]
+
+    async def _get_task(self, task_id: str) -> tuple[Task, str]:
         from finapi_webform.api.tasks import get_task  # noqa: PLC0415
         from finapi_webform.models.task import Task  # noqa: PLC0415
 
-        result = await get_task.asyncio(task_id, client=self._client)
-        return _expect(result, Task, "get task")
+        send = partial(get_task.asyncio, task_id, client=self._client)
+        return await acall("get task", Task, send)
 
     async def wait_task(
         self,
@@ -641,15 +654,15 @@ class AsyncWebForms:
             max_interval=max_interval,
             on_progress=on_progress,
         )
-        return await _apoll(poll, lambda: self.get_task(task_id))
+        return await _apoll(poll, partial(self._get_task, task_id))
 
 
-async def _apoll(poll: _Poll, fetch: Callable[[], Awaitable[T]]) -> T:
+async def _apoll(poll: _Poll, fetch: Callable[[], Awaitable[tuple[T, str]]]) -> T:
     import asyncio  # noqa: PLC0415  (kept out of `import finapi`)
 
     while True:
-        value = await fetch()
-        pause = poll.seen(value)
+        value, request_id = await fetch()
+        pause = poll.seen(value, request_id)
         if pause is None:
             return value
         await asyncio.sleep(pause)
