@@ -23,6 +23,7 @@ from finapi._client import (
     generate_user_id,
 )
 from finapi._config import (
+    DEFAULT_LOCK_TIMEOUT,
     DEFAULT_TIMEOUT,
     DEFAULT_TOKEN_LEEWAY,
     LIVE_ACCESS_URL,
@@ -44,6 +45,7 @@ from finapi._errors import (
     PermissionDeniedError,
     ReauthenticationRequired,
     ServerError,
+    TokenStoreLockError,
     UnauthorizedClientError,
     UnprocessableError,
     UnsupportedGrantTypeError,
@@ -66,6 +68,7 @@ from finapi._webforms import (
 )
 
 __all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "DEFAULT_TOKEN_LEEWAY",
     "LIVE_ACCESS_URL",
@@ -100,6 +103,7 @@ __all__ = [
     "ServerError",
     "Token",
     "TokenStore",
+    "TokenStoreLockError",
     "UnauthorizedClientError",
     "UnprocessableError",
     "UnsupportedGrantTypeError",

@@ -41,8 +41,9 @@ from finapi._config import (
     Environment,
     EnvironmentName,
     RetryPolicy,
+    longest_token_request,
 )
-from finapi._errors import FinAPIError
+from finapi._errors import FinAPIError, ReauthenticationRequired
 from finapi._log import guard_httpx_logger, kv, logger
 from finapi._retry import (
     AsyncClientTransport,
@@ -86,6 +87,8 @@ __all__ = [
 #: request by FinAPIAuth and never stored on the generated client.
 _MANAGED = "managed-by-finapi-auth"
 _USER_AGENT = "finapi-facade"
+#: finAPI's answer to the password grant of a user who is not verified yet.
+_NOT_VERIFIED = "USER_NOT_VERIFIED"
 
 # UserCreateParams in the Access spec: ids of at most 36 characters from
 # 0-9 A-Z a-z - _ . + @; passwords of 6 to 128 characters.
@@ -201,6 +204,25 @@ def _user_body(
     return body, NewUser(user_id, password)
 
 
+def _log_delete_fallback(user_id: str, exc: FinAPIError) -> None:
+    logger.info(
+        "user %s",
+        kv(
+            event="delete_with_client_token",
+            user_id=user_id,
+            reason=exc.code or type(exc).__name__,
+            request_id=exc.request_id,
+        ),
+    )
+
+
+def _log_revoke_failed(exc: FinAPIError) -> None:
+    logger.warning(
+        "revoke %s",
+        kv(result="failed", error=type(exc).__name__, request_id=exc.request_id),
+    )
+
+
 def _access_client(base_url: str, http: Any, auth: FinAPIAuth, sync: bool) -> Any:
     from finapi_access.client import AuthenticatedClient  # noqa: PLC0415
 
@@ -258,6 +280,20 @@ class _Settings:
         self.retry = retry if retry is not None else RetryPolicy()
         self.quiet = token_paths()
         guard_httpx_logger()
+
+    def check_store(self, store: object) -> None:
+        """Warn when a shared store's lock may expire during a token request."""
+        limit = getattr(store, "lock_timeout", None)
+        longest = longest_token_request(self.retry, self.timeout)
+        if isinstance(limit, (int, float)) and limit < longest:
+            logger.warning(
+                "token %s",
+                kv(
+                    event="store_lock_timeout_too_short",
+                    lock_timeout=float(limit),
+                    longest_token_request=longest,
+                ),
+            )
 
     def client_kwargs(self, base_url: str) -> dict[str, Any]:
         return {
@@ -348,6 +384,7 @@ class FinAPI:
         self._store: TokenStore = (
             token_store if token_store is not None else MemoryTokenStore()
         )
+        s.check_store(self._store)
         self._revoke_on_close = (
             token_store is None if revoke_on_close is None else revoke_on_close
         )
@@ -410,7 +447,7 @@ class FinAPI:
         try:
             self._http.request(**revoke_request(token, hint))
         except FinAPIError as exc:
-            logger.warning("revoke %s", kv(result="failed", error=type(exc).__name__))
+            _log_revoke_failed(exc)
 
     def close(self) -> None:
         """Close every session, revoke tokens (see ``revoke_on_close``), free connections."""
@@ -492,19 +529,51 @@ class Users:
     def delete(self, user_id: str, password: str | None = None) -> None:
         """Delete a user with whichever token finAPI wants for it.
 
-        With a password (given, or known to an open session) the user deletes
-        itself with its own token (``DELETE /users``, any user); without one the
-        client token deletes it (``DELETE /users/{userId}``, unverified users
-        only).
+        A verified user deletes itself with its own token (``DELETE /users``):
+        from its password (given, or known to an open session), else from a
+        token of the user at hand (the session's, or one in the token store). A
+        user finAPI refuses the password grant as not verified, or one with
+        neither password nor token, goes with the client token
+        (``DELETE /users/{userId}``, unverified users only).
 
         Args:
             user_id: The user id.
             password: The user's password, if known.
+
+        Raises:
+            UnprocessableError: ``USER_ALREADY_VERIFIED`` when only the client
+                token was left to try and the user is verified.
         """
-        session = self._fin._sessions.get(user_id)
+        fin = self._fin
+        session = fin._sessions.get(user_id)
         if password is not None or (session is not None and session._can_login()):
-            self._fin.user(user_id, password).delete_user()
-            return
+            session = fin.user(user_id, password)
+            try:
+                session.delete_user()
+                return
+            except FinAPIError as exc:
+                if exc.code != _NOT_VERIFIED:
+                    raise
+                _log_delete_fallback(user_id, exc)
+        elif self._token_at_hand(user_id):
+            session = fin.user(user_id)
+            try:
+                session.delete_user()
+                return
+            except ReauthenticationRequired as exc:
+                _log_delete_fallback(user_id, exc)
+        if session is not None:
+            session._close(revoke=False)
+            fin._sessions.pop(user_id, None)
+        self._delete_unverified(user_id)
+
+    def _token_at_hand(self, user_id: str) -> bool:
+        session = self._fin._sessions.get(user_id)
+        if session is not None and not session.closed:
+            return session._tokens.peek() is not None
+        return self._fin._store.get(user_key(self._fin.client_id, user_id)) is not None
+
+    def _delete_unverified(self, user_id: str) -> None:
         from finapi_access.api.users import delete_unverified_user  # noqa: PLC0415
 
         request_id = new_request_id()
@@ -745,6 +814,7 @@ class AsyncFinAPI:
         self._store: AsyncTokenStore = (
             token_store if token_store is not None else AsyncMemoryTokenStore()
         )
+        s.check_store(self._store)
         self._revoke_on_close = (
             token_store is None if revoke_on_close is None else revoke_on_close
         )
@@ -803,7 +873,7 @@ class AsyncFinAPI:
         try:
             await self._http.request(**revoke_request(token, hint))
         except FinAPIError as exc:
-            logger.warning("revoke %s", kv(result="failed", error=type(exc).__name__))
+            _log_revoke_failed(exc)
 
     async def aclose(self) -> None:
         """Close every session, revoke tokens (see ``revoke_on_close``), free connections."""
@@ -888,15 +958,49 @@ class AsyncUsers:
     async def delete(self, user_id: str, password: str | None = None) -> None:
         """Delete a user with whichever token finAPI wants for it.
 
+        The same choice as :meth:`Users.delete`: the user's own token from its
+        password or from a token at hand, else (not verified, or nothing known)
+        the client token.
+
         Args:
             user_id: The user id.
-            password: The user's password, if known (then the user's own token
-                deletes it; else the client token, for unverified users).
+            password: The user's password, if known.
+
+        Raises:
+            UnprocessableError: ``USER_ALREADY_VERIFIED`` when only the client
+                token was left to try and the user is verified.
         """
-        session = self._fin._sessions.get(user_id)
+        fin = self._fin
+        session = fin._sessions.get(user_id)
         if password is not None or (session is not None and session._can_login()):
-            await self._fin.user(user_id, password).delete_user()
-            return
+            session = fin.user(user_id, password)
+            try:
+                await session.delete_user()
+                return
+            except FinAPIError as exc:
+                if exc.code != _NOT_VERIFIED:
+                    raise
+                _log_delete_fallback(user_id, exc)
+        elif await self._token_at_hand(user_id):
+            session = fin.user(user_id)
+            try:
+                await session.delete_user()
+                return
+            except ReauthenticationRequired as exc:
+                _log_delete_fallback(user_id, exc)
+        if session is not None:
+            await session._close(revoke=False)
+            fin._sessions.pop(user_id, None)
+        await self._delete_unverified(user_id)
+
+    async def _token_at_hand(self, user_id: str) -> bool:
+        session = self._fin._sessions.get(user_id)
+        if session is not None and not session.closed:
+            return await session._tokens.peek() is not None
+        key = user_key(self._fin.client_id, user_id)
+        return await self._fin._store.get(key) is not None
+
+    async def _delete_unverified(self, user_id: str) -> None:
         from finapi_access.api.users import delete_unverified_user  # noqa: PLC0415
 
         request_id = new_request_id()

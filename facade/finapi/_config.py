@@ -13,6 +13,7 @@ from typing import Literal
 import httpx
 
 __all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "DEFAULT_TOKEN_LEEWAY",
     "LIVE_ACCESS_URL",
@@ -163,3 +164,31 @@ class RetryPolicy:
             if getattr(self, name) < 0:
                 msg = f"{name} must not be negative"
                 raise ValueError(msg)
+
+
+def longest_token_request(policy: RetryPolicy, timeout: httpx.Timeout) -> float:
+    """Bound how long one token request can last, its retries included.
+
+    The first attempt runs before the retry clock starts; stamina then stops
+    retrying once ``policy.timeout`` has passed, but only after an attempt, so
+    the last one may still begin after the longest wait (a backoff, or a
+    ``Retry-After`` up to ``max_retry_after``). Each attempt may use every httpx
+    timeout once (pool, connect, write, read). A token store's lock must be held
+    at least this long.
+
+    Args:
+        policy: The facade's retry policy.
+        timeout: The facade's httpx timeout.
+
+    Returns:
+        Seconds.
+    """
+    phases = (timeout.pool, timeout.connect, timeout.write, timeout.read)
+    attempt = sum(phase or 0.0 for phase in phases)
+    wait = max(policy.wait_max + policy.wait_jitter, policy.max_retry_after)
+    return policy.timeout + wait + 2 * attempt
+
+
+#: Seconds a shared token store's lock lives (and a waiter waits) by default: the
+#: longest token request of a facade with the default timeout and retry policy.
+DEFAULT_LOCK_TIMEOUT = longest_token_request(RetryPolicy(), DEFAULT_TIMEOUT)

@@ -18,7 +18,8 @@
     ├── ServerError                  5xx
     ├── FinAPIConnectionError        the request did not get an answer (wraps httpx errors)
     │   └── FinAPITimeoutError       ... because a timeout ran out
-    └── WaitTimeoutError             a web form or task did not reach a final status in time
+    ├── WaitTimeoutError             a web form or task did not reach a final status in time
+    └── TokenStoreLockError          a shared token store's lock timed out or expired
 
 Messages and reprs never hold headers, request bodies, tokens or credentials: a
 message comes from the error body finAPI sent, which names the problem only.
@@ -43,6 +44,7 @@ __all__ = [
     "PermissionDeniedError",
     "ReauthenticationRequired",
     "ServerError",
+    "TokenStoreLockError",
     "UnauthorizedClientError",
     "UnprocessableError",
     "UnsupportedGrantTypeError",
@@ -190,9 +192,31 @@ class WaitTimeoutError(FinAPIError, TimeoutError):
         last_status: The last status seen before giving up.
     """
 
-    def __init__(self, message: str, *, last_status: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        last_status: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, request_id=request_id)
         self.last_status = last_status
+
+
+class TokenStoreLockError(FinAPIError):
+    """A shared token store's single-flight lock failed.
+
+    Either the lock could not be had within the store's wait (another process
+    holds it), or it expired while held (a token request lasted longer than the
+    store's lock timeout, so another process may have requested a token too).
+
+    Attributes:
+        key: The principal key whose lock failed.
+    """
+
+    def __init__(self, message: str, *, key: str) -> None:
+        super().__init__(message, code="token_store_lock")
+        self.key = key
 
 
 _OAUTH_ERRORS: dict[str, type[FinAPIError]] = {

@@ -12,6 +12,12 @@ are the only place where the facade persists a token: the Redis server (and
 anyone who can read it) must be trusted with them; use ACLs and TLS
 (``rediss://``) where the network is shared.
 
+A lock is held while one token request is in flight, so by default it lasts
+longer than the longest token request of a facade with the default timeout and
+retry policy (:data:`~finapi.DEFAULT_LOCK_TIMEOUT`), and a waiter waits as
+long. redis-py's lock errors (no lock within the wait, a lock that expired
+while held) surface as :class:`~finapi.TokenStoreLockError`.
+
 ``redis`` (the ``redis`` extra) is imported when a store is created, never by
 ``import finapi``.
 """
@@ -21,8 +27,12 @@ from __future__ import annotations
 import json
 import time
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from finapi._config import DEFAULT_LOCK_TIMEOUT
+from finapi._errors import TokenStoreLockError
+from finapi._log import kv, logger
 from finapi._tokens import Token
 
 if TYPE_CHECKING:
@@ -81,6 +91,109 @@ def _check(lock_timeout: float, lock_wait: float, refresh_ttl: float) -> None:
         raise ValueError(msg)
 
 
+def _not_acquired(key: str, wait: float) -> TokenStoreLockError:
+    msg = (
+        f"the token lock of {key} was not free within {wait:g} s: another "
+        "process holds it (or held it and died); raise lock_wait, or retry"
+    )
+    return TokenStoreLockError(msg, key=key)
+
+
+def _expired(key: str, timeout: float) -> TokenStoreLockError:
+    msg = (
+        f"the token lock of {key} expired after {timeout:g} s while its token "
+        "request was still running, so another process may have requested a "
+        "token too; raise lock_timeout above the facade's longest token request"
+    )
+    return TokenStoreLockError(msg, key=key)
+
+
+def _lock_lost(key: str, lock_exc: BaseException, failure: BaseException) -> None:
+    logger.warning(
+        "token %s",
+        kv(
+            principal=key,
+            event="store_lock_lost",
+            error=type(lock_exc).__name__,
+            request_id=getattr(failure, "request_id", None),
+        ),
+    )
+
+
+class _Lock:
+    """A redis-py lock whose failures are TokenStoreLockErrors (sync)."""
+
+    def __init__(self, lock: Any, key: str, timeout: float, wait: float) -> None:
+        self._lock = lock
+        self._key = key
+        self._timeout = timeout
+        self._wait = wait
+
+    def __enter__(self) -> _Lock:
+        import redis.exceptions  # noqa: PLC0415  (the optional extra)
+
+        try:
+            acquired = self._lock.acquire()
+        except redis.exceptions.LockError as exc:
+            raise _not_acquired(self._key, self._wait) from exc
+        if not acquired:
+            raise _not_acquired(self._key, self._wait)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        import redis.exceptions  # noqa: PLC0415  (the optional extra)
+
+        try:
+            self._lock.release()
+        except redis.exceptions.LockError as lock_exc:
+            if exc is not None:  # the request's own failure says more
+                _lock_lost(self._key, lock_exc, exc)
+                return
+            raise _expired(self._key, self._timeout) from lock_exc
+
+
+class _AsyncLock:
+    """A redis-py asyncio lock whose failures are TokenStoreLockErrors."""
+
+    def __init__(self, lock: Any, key: str, timeout: float, wait: float) -> None:
+        self._lock = lock
+        self._key = key
+        self._timeout = timeout
+        self._wait = wait
+
+    async def __aenter__(self) -> _AsyncLock:
+        import redis.exceptions  # noqa: PLC0415  (the optional extra)
+
+        try:
+            acquired = await self._lock.acquire()
+        except redis.exceptions.LockError as exc:
+            raise _not_acquired(self._key, self._wait) from exc
+        if not acquired:
+            raise _not_acquired(self._key, self._wait)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        import redis.exceptions  # noqa: PLC0415  (the optional extra)
+
+        try:
+            await self._lock.release()
+        except redis.exceptions.LockError as lock_exc:
+            if exc is not None:  # the request's own failure says more
+                _lock_lost(self._key, lock_exc, exc)
+                return
+            raise _expired(self._key, self._timeout) from lock_exc
+
+
 class RedisTokenStore:
     """Token store in Redis for sync facades (redis-py).
 
@@ -89,9 +202,12 @@ class RedisTokenStore:
             ``client``.
         client: A ready :class:`redis.Redis` client.
         prefix: Prefix of every key this store writes.
-        lock_timeout: Seconds after which a lock held by a crashed process is
-            released by Redis (longer than one token request can take).
-        lock_wait: Longest wait for a lock, in seconds.
+        lock_timeout: Seconds after which Redis releases a lock, e.g. one held
+            by a crashed process. It must outlast one token request with its
+            retries; the default does for facades with the default timeout and
+            retry policy (derived from them); raise it for longer ones.
+        lock_wait: Longest wait for a lock, in seconds (default: as long as a
+            lock lives).
         refresh_ttl: How long a user token's entry outlives the access token, so
             its refresh token stays usable (seconds).
     """
@@ -102,8 +218,8 @@ class RedisTokenStore:
         *,
         client: redis.Redis | None = None,
         prefix: str = "finapi:",
-        lock_timeout: float = 30.0,
-        lock_wait: float = 60.0,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        lock_wait: float = DEFAULT_LOCK_TIMEOUT,
         refresh_ttl: float = 86400.0,
     ) -> None:
         if (url is None) == (client is None):
@@ -162,15 +278,24 @@ class RedisTokenStore:
             key: The principal key.
 
         Returns:
-            A redis-py lock (a context manager).
+            A context manager holding a redis-py lock.
+
+        Raises:
+            TokenStoreLockError: On entry, when the lock stays taken for
+                ``lock_wait``; on exit, when it expired while held.
         """
-        lock: AbstractContextManager[object] = self._redis.lock(
+        lock = self._redis.lock(
             self._prefix + "lock:" + key,
             timeout=self._lock_timeout,
             blocking_timeout=self._lock_wait,
             sleep=0.01,
         )
-        return lock
+        return _Lock(lock, key, self._lock_timeout, self._lock_wait)
+
+    @property
+    def lock_timeout(self) -> float:
+        """Seconds after which Redis releases a lock of this store."""
+        return self._lock_timeout
 
     def close(self) -> None:
         """Close the Redis connection pool."""
@@ -187,8 +312,10 @@ class AsyncRedisTokenStore:
         url: A Redis URL; or pass ``client``.
         client: A ready :class:`redis.asyncio.Redis` client.
         prefix: Prefix of every key this store writes.
-        lock_timeout: Seconds after which Redis releases a crashed holder's lock.
-        lock_wait: Longest wait for a lock, in seconds.
+        lock_timeout: Seconds after which Redis releases a lock (see
+            :class:`RedisTokenStore`; the default is derived the same way).
+        lock_wait: Longest wait for a lock, in seconds (default: as long as a
+            lock lives).
         refresh_ttl: How long a user token's entry outlives the access token.
     """
 
@@ -198,8 +325,8 @@ class AsyncRedisTokenStore:
         *,
         client: redis.asyncio.Redis | None = None,
         prefix: str = "finapi:",
-        lock_timeout: float = 30.0,
-        lock_wait: float = 60.0,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        lock_wait: float = DEFAULT_LOCK_TIMEOUT,
         refresh_ttl: float = 86400.0,
     ) -> None:
         if (url is None) == (client is None):
@@ -257,15 +384,24 @@ class AsyncRedisTokenStore:
             key: The principal key.
 
         Returns:
-            A redis-py asyncio lock (an async context manager).
+            An async context manager holding a redis-py asyncio lock.
+
+        Raises:
+            TokenStoreLockError: On entry, when the lock stays taken for
+                ``lock_wait``; on exit, when it expired while held.
         """
-        lock: AbstractAsyncContextManager[object] = self._redis.lock(
+        lock = self._redis.lock(
             self._prefix + "lock:" + key,
             timeout=self._lock_timeout,
             blocking_timeout=self._lock_wait,
             sleep=0.01,
         )
-        return lock
+        return _AsyncLock(lock, key, self._lock_timeout, self._lock_wait)
+
+    @property
+    def lock_timeout(self) -> float:
+        """Seconds after which Redis releases a lock of this store."""
+        return self._lock_timeout
 
     async def aclose(self) -> None:
         """Close the Redis connection pool."""
