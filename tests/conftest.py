@@ -106,3 +106,14 @@ def variant_trees(
 
 
 # -- end of the spec variants section ------------------------------------------------------
+
+
+# -- secret audit (issue 4, acceptance 5) ------------------------------------------------
+# Every test of the suite runs under the audit: no token, client secret or password
+# seen on any emulator's wire may appear in a log record (DEBUG and up), a
+# FinAPIError message, or the repr of a facade object or generated client. The
+# machinery lives in tests/secret_audit.py; `audit` is also the fixture tests use
+# for `audit.raises(...)`.
+from secret_audit import audit, secret_audit_session  # noqa: E402, F401
+
+# -- end of the secret audit section -----------------------------------------------------

@@ -1,89 +1,37 @@
-"""Helpers of the facade tests: recording transports, the secret book, audit."""
+"""Helpers of the facade tests: emulators, facades on them, recording transports.
+
+The secret audit itself lives in ``tests/secret_audit.py`` (the whole suite
+runs under it); its book and log capture are re-exported here.
+"""
 
 from __future__ import annotations
 
-import json
-import logging
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qsl
 
 import httpx
-import pytest
+from secret_audit import BOOK, CAPTURE, Audit
 
 import finapi
 from finapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator
 
+__all__ = [
+    "BOOK",
+    "CAPTURE",
+    "FAST_RETRY",
+    "AsyncRecordingTransport",
+    "Audit",
+    "RecordingTransport",
+    "emulator",
+    "make_afin",
+    "make_fin",
+]
+
 FAST_RETRY = finapi.RetryPolicy(
     attempts=4, wait_initial=0.001, wait_max=0.01, wait_jitter=0.001, timeout=5.0
 )
-
-_SECRET_FIELDS = ("access_token", "refresh_token", "client_secret", "password")
-
-
-class SecretBook:
-    """Every secret seen on the wire during the whole run."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.values: set[str] = {DEMO_CLIENT_SECRET}
-
-    def add(self, value: object) -> None:
-        if isinstance(value, str) and len(value) >= 6:
-            with self._lock:
-                self.values.add(value)
-
-    def note_request(self, request: httpx.Request) -> None:
-        try:
-            content = request.content
-        except httpx.RequestNotRead:
-            return
-        self._note_body(content, request.headers.get("content-type", ""))
-        for name, value in request.url.params.multi_items():
-            if name in ("token", *_SECRET_FIELDS):
-                self.add(value)
-        auth = request.headers.get("authorization", "")
-        if auth.lower().startswith("bearer "):
-            self.add(auth[7:])
-
-    def note_response(self, content: bytes, content_type: str) -> None:
-        self._note_body(content, content_type)
-
-    def _note_body(self, content: bytes, content_type: str) -> None:
-        if not content:
-            return
-        if "x-www-form-urlencoded" in content_type:
-            for name, value in parse_qsl(content.decode(errors="replace")):
-                if name in _SECRET_FIELDS:
-                    self.add(value)
-            return
-        try:
-            data = json.loads(content)
-        except ValueError:
-            return
-        self._walk(data)
-
-    def _walk(self, data: Any) -> None:
-        if isinstance(data, dict):
-            for key, value in data.items():
-                if key in _SECRET_FIELDS:
-                    self.add(value)
-                else:
-                    self._walk(value)
-        elif isinstance(data, list):
-            for item in data:
-                self._walk(item)
-
-    def leaks(self, text: str) -> list[str]:
-        with self._lock:
-            values = list(self.values)
-        return [value[:4] + "..." for value in values if value in text]
-
-
-BOOK = SecretBook()
 
 
 class RecordingTransport(httpx.BaseTransport):
@@ -96,7 +44,7 @@ class RecordingTransport(httpx.BaseTransport):
         request.read()
         BOOK.note_request(request)
         response = self.inner.handle_request(request)
-        BOOK.note_response(response.read(), response.headers.get("content-type", ""))
+        BOOK.note_body(response.read(), response.headers.get("content-type", ""))
         return response
 
     def close(self) -> None:
@@ -114,7 +62,7 @@ class AsyncRecordingTransport(httpx.AsyncBaseTransport):
         BOOK.note_request(request)
         response = await self.inner.handle_async_request(request)
         content = await response.aread()
-        BOOK.note_response(content, response.headers.get("content-type", ""))
+        BOOK.note_body(content, response.headers.get("content-type", ""))
         return httpx.Response(
             response.status_code,
             headers=response.headers,
@@ -124,60 +72,6 @@ class AsyncRecordingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.texts: list[str] = []
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.texts.append(self.format(record))
-
-
-CAPTURE = _Capture()
-
-
-def audited_types() -> tuple[type, ...]:
-    import finapi_access.client
-    import finapi_webform.client
-
-    own = tuple(
-        value
-        for value in vars(finapi).values()
-        if isinstance(value, type) and value.__module__.startswith("finapi._")
-    )
-    generated = (
-        finapi_access.client.AuthenticatedClient,
-        finapi_access.client.Client,
-        finapi_webform.client.AuthenticatedClient,
-        finapi_webform.client.Client,
-    )
-    return own + generated
-
-
-class Audit:
-    """What one test produced that must not hold a secret."""
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-        self.checked_reprs = 0
-        self.checked_logs = 0
-
-    @contextmanager
-    def raises(self, cls: type[BaseException], **kwargs: Any) -> Iterator[Any]:
-        """pytest.raises that also puts the message and repr under audit."""
-        with pytest.raises(cls, **kwargs) as info:
-            yield info
-        self.texts.append(str(info.value))
-        self.texts.append(repr(info.value))
-
-    def see(self, *objects: object) -> None:
-        """Put the repr and str of some objects under audit."""
-        for obj in objects:
-            self.texts.append(repr(obj))
-            self.texts.append(str(obj))
 
 
 def make_fin(emulator: Emulator, **kwargs: Any) -> finapi.FinAPI:
