@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from facade_support import FAST_RETRY, make_fin
@@ -10,6 +12,8 @@ import finapi
 from finapi._errors import parse_error_body
 from finapi._retry import RetryingTransport, retry_after
 from finapi.emulator import DEMO_CLIENT_ID, Emulator
+
+pytestmark = pytest.mark.anyio
 
 
 def test_access_error_shape() -> None:
@@ -206,22 +210,33 @@ def test_retry_after_is_honoured_and_read_in_both_forms() -> None:
     assert retry_after(junk, 60) is None
 
 
-def test_retry_after_answer_is_retried_then_succeeds() -> None:
-    """A 503 with Retry-After: 0 is retried and the second answer returned."""
-    answers = [httpx.Response(503, headers={"Retry-After": "0"}), httpx.Response(200)]
+def test_retry_after_answer_is_retried_after_the_wait_it_names() -> None:
+    """A 503 with Retry-After: 1 is retried 1 s later, not after the backoff.
+
+    The answers come from a stand-in for finAPI. The policy's own backoff would
+    wait 5 s, so a gap of 1 s (and not 5) shows that the header set the wait.
+    """
+    answers = [httpx.Response(503, headers={"Retry-After": "1"}), httpx.Response(200)]
     sent: list[httpx.Request] = []
+    times: list[float] = []
 
     def server(request: httpx.Request) -> httpx.Response:
+        times.append(time.monotonic())
         sent.append(request)
         return answers[len(sent) - 1]
 
-    transport = RetryingTransport(httpx.MockTransport(server), FAST_RETRY)
+    slow_backoff = finapi.RetryPolicy(
+        attempts=2, wait_initial=5.0, wait_max=5.0, wait_jitter=0.0, timeout=30.0
+    )
+    transport = RetryingTransport(httpx.MockTransport(server), slow_backoff)
     with httpx.Client(transport=transport) as client:
         response = client.get("http://finapi.test/api/v1/accounts")
+    gap = times[1] - times[0]
 
     assert response.status_code == 200
     assert len(sent) == 2
     assert sent[0].headers["X-Request-Id"] == sent[1].headers["X-Request-Id"]
+    assert 1.0 <= gap < 2.5, gap
 
 
 def test_tls_failures_are_not_retried() -> None:
@@ -248,3 +263,78 @@ def test_tls_failures_are_not_retried() -> None:
 
     assert calls == [1]
     assert not info.value.retryable
+
+
+def _finapi_double(sent: dict[str, str]) -> httpx.MockTransport:
+    """A stand-in for finAPI that grants tokens and answers 202 everywhere else.
+
+    202 is no status the specs document for these operations, so the generated
+    clients refuse it; the body must not reach the error message.
+    """
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            return httpx.Response(
+                200,
+                json={
+                    "access_token": "double-access-token-1",
+                    "token_type": "bearer",
+                    "expires_in": 3600,
+                    "refresh_token": "double-refresh-token-1",
+                    "scope": "all",
+                },
+            )
+        sent[request.url.path] = request.headers["X-Request-Id"]
+        return httpx.Response(202, json={"note": "body-not-for-messages"})
+
+    return httpx.MockTransport(answer)
+
+
+def test_unexpected_answers_carry_the_request_id(audit) -> None:
+    """An answer the helpers cannot use is a FinAPIError with that request's id."""
+    sent: dict[str, str] = {}
+    with finapi.FinAPI(
+        DEMO_CLIENT_ID,
+        "double-client-secret",
+        access_url="http://access.finapi.test",
+        webform_url="http://webform.finapi.test",
+        transport=_finapi_double(sent),
+        retry=FAST_RETRY,
+    ) as fin:
+        session = fin.user("someone", "some-password-1")
+        with audit.raises(finapi.FinAPIError) as web_form:
+            session.webforms.get("wf-1")
+        with audit.raises(finapi.FinAPIError) as accounts:
+            list(session.accounts())
+        with audit.raises(finapi.FinAPIError) as task:
+            session.webforms.get_task("task-1")
+
+    assert web_form.value.request_id == sent["/api/webForms/wf-1"]
+    assert accounts.value.request_id == sent["/api/v1/accounts"]
+    assert task.value.request_id == sent["/api/tasks/task-1"]
+    assert web_form.value.status == 202
+    assert "unexpected answer HTTP 202" in str(web_form.value)
+    for error in (web_form.value, accounts.value, task.value):
+        assert "body-not-for-messages" not in str(error)
+
+
+async def test_unexpected_answers_async_carry_the_request_id(audit) -> None:
+    """The async helpers name the request id of an unusable answer too."""
+    sent: dict[str, str] = {}
+    async with finapi.AsyncFinAPI(
+        DEMO_CLIENT_ID,
+        "double-client-secret",
+        access_url="http://access.finapi.test",
+        webform_url="http://webform.finapi.test",
+        transport=_finapi_double(sent),
+        retry=FAST_RETRY,
+    ) as fin:
+        session = fin.user("someone", "some-password-1")
+        with audit.raises(finapi.FinAPIError) as web_form:
+            await session.webforms.wait("wf-2", timeout=1, interval=0.01)
+        with audit.raises(finapi.FinAPIError) as pages:
+            [p async for p in session.transaction_pages()]
+
+    assert web_form.value.request_id == sent["/api/webForms/wf-2"]
+    assert pages.value.request_id == sent["/api/v1/transactions"]
+    assert "body-not-for-messages" not in str(pages.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 import shutil
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 from facade_support import emulator, make_afin, make_fin
 
 import finapi
+from finapi._config import longest_token_request
 from finapi.emulator import DEMO_CLIENT_ID
 
 pytestmark = pytest.mark.anyio
@@ -165,13 +167,19 @@ async def test_async_redis_store_single_flight(redis_url: str) -> None:
 def test_fleet_of_4_processes_x_16_threads_makes_one_client_token_request(
     store: finapi.RedisTokenStore,
 ) -> None:
-    """4 processes x 16 threads sharing Redis: exactly one client token request."""
+    """4 processes x 16 threads sharing Redis: exactly one client token request.
+
+    The token endpoint answers after 0.3 s, so every process finds the store
+    empty while the first token request is in flight: only the Redis lock keeps
+    the other three from sending their own.
+    """
     from concurrent.futures import ProcessPoolExecutor
 
     import redis_fleet_worker
 
     context = multiprocessing.get_context("spawn")
     with emulator(token_lifetime=60, seed=0) as emu, emu.serve() as base_url:
+        emu.faults.set("/oauth/token", latency=0.3)
         manager = context.Manager()
         start = manager.Event()
         url = str(store._redis.connection_pool.connection_kwargs.get("port"))
@@ -192,3 +200,105 @@ def test_fleet_of_4_processes_x_16_threads_makes_one_client_token_request(
     assert stats.token_requests_for("client_credentials", DEMO_CLIENT_ID) == 1
     assert len(used) == 1
     assert stats.requests["createUser"] == 64
+
+
+CLIENT_LOCK = f"lock:client:{DEMO_CLIENT_ID}"
+
+
+def test_default_lock_outlasts_the_longest_token_request(
+    store: finapi.RedisTokenStore,
+) -> None:
+    """By default a lock lives longer than a token request with all its retries.
+
+    The bound comes from the default retry policy and timeout, so it moves with
+    them; Redis shows it as the lock key's time to live.
+    """
+    policy, timeout = finapi.RetryPolicy(), finapi.DEFAULT_TIMEOUT
+    with store.lock("client:x"):
+        ttl = store._redis.pttl("finapi:lock:client:x") / 1000
+
+    assert ttl > policy.timeout + (timeout.read or 0.0)
+    assert abs(ttl - longest_token_request(policy, timeout)) < 1.0
+    assert store.lock_timeout == finapi.DEFAULT_LOCK_TIMEOUT
+    assert longest_token_request(policy, timeout) == finapi.DEFAULT_LOCK_TIMEOUT
+
+
+def test_a_lock_held_elsewhere_is_a_token_store_lock_error(
+    redis_url: str, store: finapi.RedisTokenStore, audit
+) -> None:
+    """A lock another process holds past lock_wait raises TokenStoreLockError.
+
+    The error names the request that needed the token.
+    """
+    store._redis.set("finapi:" + CLIENT_LOCK, b"another-process", px=10_000)
+    waiting = finapi.RedisTokenStore(redis_url, lock_wait=0.2)
+    with emulator(token_lifetime=60, seed=0) as emu:
+        with make_fin(emu, token_store=waiting) as fin:
+            started = time.monotonic()
+            with audit.raises(finapi.TokenStoreLockError) as info:
+                fin.users.create()
+            waited = time.monotonic() - started
+        stats = emu.stats
+    waiting.close()
+
+    assert isinstance(info.value, finapi.FinAPIError)
+    assert info.value.key == f"client:{DEMO_CLIENT_ID}"
+    assert info.value.endpoint == "POST /api/v1/users"
+    assert re.fullmatch(r"[0-9a-f]{32}", info.value.request_id or "")
+    assert "not free within 0.2 s" in str(info.value)
+    assert 0.15 <= waited < 2.0
+    assert stats.token_requests_for("client_credentials") == 0
+
+
+def test_a_lock_that_expires_during_the_token_request_is_an_error(
+    redis_url: str, store: finapi.RedisTokenStore, audit
+) -> None:
+    """A token request outliving lock_timeout ends in TokenStoreLockError.
+
+    redis-py's LockNotOwnedError is its cause; the facade warns at construction
+    that the store's lock timeout is shorter than its longest token request.
+    """
+    import redis.exceptions
+    from facade_support import CAPTURE
+
+    short = finapi.RedisTokenStore(redis_url, lock_timeout=0.2)
+    first_log = len(CAPTURE.texts)
+    with emulator(token_lifetime=60, seed=0) as emu:
+        emu.faults.set("/oauth/token", latency=0.5)
+        with (
+            make_fin(emu, token_store=short) as fin,
+            audit.raises(finapi.TokenStoreLockError) as info,
+        ):
+            fin.client_token()
+    short.close()
+    warnings = [t for t in CAPTURE.texts[first_log:] if "too_short" in t]
+
+    assert "expired after 0.2 s" in str(info.value)
+    assert isinstance(info.value.__cause__, redis.exceptions.LockNotOwnedError)
+    assert len(warnings) == 1
+    assert "lock_timeout=0.2" in warnings[0]
+
+
+async def test_async_lock_failures_are_token_store_lock_errors(
+    redis_url: str, audit
+) -> None:
+    """The async store raises TokenStoreLockError for both lock failures."""
+    import redis.exceptions
+
+    held = finapi.AsyncRedisTokenStore(redis_url, prefix="held:", lock_wait=0.2)
+    await held._redis.set("held:" + CLIENT_LOCK, b"another-process", px=10_000)
+    short = finapi.AsyncRedisTokenStore(redis_url, prefix="short:", lock_timeout=0.2)
+    with emulator(token_lifetime=60, seed=0) as emu:
+        async with make_afin(emu, token_store=held) as fin:
+            with audit.raises(finapi.TokenStoreLockError) as taken:
+                await fin.client_token()
+        emu.faults.set("/oauth/token", latency=0.5)
+        async with make_afin(emu, token_store=short) as fin:
+            with audit.raises(finapi.TokenStoreLockError) as expired:
+                await fin.client_token()
+    await held.aclose()
+    await short.aclose()
+
+    assert "not free within 0.2 s" in str(taken.value)
+    assert "expired after 0.2 s" in str(expired.value)
+    assert isinstance(expired.value.__cause__, redis.exceptions.LockNotOwnedError)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import re
 import subprocess
 import sys
@@ -11,10 +12,12 @@ from importlib import resources
 
 import httpx
 import pytest
-from facade_support import make_fin
+from facade_support import CAPTURE, make_afin, make_fin
 
 import finapi
 from finapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator
+
+pytestmark = pytest.mark.anyio
 
 PRIVATE_MODULES = [
     "_auth",
@@ -135,6 +138,121 @@ def test_delete_without_password_uses_the_client_token(
     assert info.value.code == "USER_ALREADY_VERIFIED"
 
 
+def _no_auto_verification(emu: Emulator) -> None:
+    # The Access API cannot switch auto-verification off (it is a mandator
+    # setting), so the tests set the emulator's client configuration directly.
+    emu.state.client_config[DEMO_CLIENT_ID]["isUserAutoVerificationEnabled"] = False
+
+
+def _request_ids(lines: list[str], needle: str) -> list[str]:
+    ids = []
+    for line in lines:
+        if needle in line:
+            found = re.search(r"request_id=(\S+)", line)
+            ids.append(found.group(1) if found else "")
+    return ids
+
+
+def test_delete_unverified_user_with_password_falls_back_to_the_client_token(
+    fin: finapi.FinAPI, emu: Emulator
+) -> None:
+    """finAPI refuses the password grant (USER_NOT_VERIFIED): the client token deletes."""
+    _no_auto_verification(emu)
+    new = fin.users.create()
+    first = len(CAPTURE.texts)
+
+    fin.users.delete(new.id, new.password)
+
+    fallback = _request_ids(CAPTURE.texts[first:], "event=delete_with_client_token")
+    grants = _request_ids(CAPTURE.texts[first:], "path=/oauth/token status=403")
+    assert (DEMO_CLIENT_ID, new.id) not in emu.state.users
+    assert emu.stats.token_requests_for("password", new.id) == 1
+    assert emu.stats.requests["deleteUnverifiedUser"] == 1
+    assert emu.stats.requests["deleteAuthorizedUser"] == 0
+    assert fallback == grants
+    assert len(fallback) == 1
+    assert new.id not in fin._sessions
+
+
+async def test_delete_unverified_user_with_password_async_falls_back(
+    emu: Emulator,
+) -> None:
+    """The async twin: USER_NOT_VERIFIED on the password grant, client token deletes."""
+    _no_auto_verification(emu)
+    async with make_afin(emu) as fin:
+        new = await fin.users.create()
+        await fin.users.delete(new.id, new.password)
+
+    assert (DEMO_CLIENT_ID, new.id) not in emu.state.users
+    assert emu.stats.token_requests_for("password", new.id) == 1
+    assert emu.stats.requests["deleteUnverifiedUser"] == 1
+    assert emu.stats.requests["deleteAuthorizedUser"] == 0
+
+
+def test_delete_verified_user_without_password_uses_its_stored_token(
+    emu: Emulator,
+) -> None:
+    """A second facade on a shared store deletes a verified user with its token."""
+    store = finapi.MemoryTokenStore()
+    with (
+        make_fin(emu, token_store=store) as first,
+        make_fin(emu, token_store=store) as second,
+    ):
+        new = first.users.create()
+        first.user(new.id, new.password).token()
+
+        second.users.delete(new.id)
+
+    assert (DEMO_CLIENT_ID, new.id) not in emu.state.users
+    assert emu.stats.requests["deleteAuthorizedUser"] == 1
+    assert emu.stats.requests["deleteUnverifiedUser"] == 0
+    assert emu.stats.token_requests_for("password", new.id) == 1
+
+
+async def test_delete_verified_user_without_password_async_uses_its_stored_token(
+    emu: Emulator,
+) -> None:
+    """The async twin, on a shared AsyncMemoryTokenStore."""
+    store = finapi.AsyncMemoryTokenStore()
+    async with (
+        make_afin(emu, token_store=store) as first,
+        make_afin(emu, token_store=store) as second,
+    ):
+        new = await first.users.create()
+        await first.user(new.id, new.password).token()
+
+        await second.users.delete(new.id)
+
+    assert (DEMO_CLIENT_ID, new.id) not in emu.state.users
+    assert emu.stats.requests["deleteAuthorizedUser"] == 1
+    assert emu.stats.requests["deleteUnverifiedUser"] == 0
+
+
+def test_delete_with_a_dead_stored_token_tries_the_client_token_next(
+    emu: Emulator, audit
+) -> None:
+    """A stored token that cannot be renewed gives way to the client token.
+
+    The user is verified, so finAPI's USER_ALREADY_VERIFIED comes back typed.
+    """
+    store = finapi.MemoryTokenStore()
+    with (
+        make_fin(emu, token_store=store) as first,
+        make_fin(emu, token_store=store) as second,
+    ):
+        new = first.users.create()
+        first.user(new.id, new.password).token()
+        emu.state.revoke_where(client_id=DEMO_CLIENT_ID, user_id=new.id)
+
+        with audit.raises(finapi.UnprocessableError) as info:
+            second.users.delete(new.id)
+
+    assert info.value.code == "USER_ALREADY_VERIFIED"
+    assert emu.stats.requests["deleteAuthorizedUser"] == 1  # 401, renewal refused
+    assert emu.stats.requests["deleteUnverifiedUser"] == 1
+    assert (DEMO_CLIENT_ID, new.id) in emu.state.users
+
+
 def test_environments() -> None:
     """Sandbox comes from the spec, live from the constants; bad input is named."""
     sandbox = finapi.Environment.sandbox()
@@ -205,6 +323,87 @@ def test_session_is_reused_per_user_and_closes(emu: Emulator) -> None:
     assert first is again
     assert first.closed
     assert emu.stats.requests["revokeToken"] >= 1
+
+
+def test_close_revokes_the_client_token_and_the_users_tokens(emu: Emulator) -> None:
+    """After close the emulator holds the client token and both user tokens revoked."""
+    with make_fin(emu) as fin:
+        client = fin.client_token()
+        new = fin.users.create()
+        user = fin.user(new.id, new.password).token()
+        tokens = emu.state.tokens
+        before = [
+            tokens[client.access_token].revoked,
+            tokens[user.access_token].revoked,
+        ]
+
+    assert before == [False, False]
+    assert user.refresh_token is not None
+    assert tokens[client.access_token].revoked
+    assert tokens[user.access_token].revoked
+    assert tokens[user.refresh_token].revoked
+
+
+async def test_aclose_revokes_the_client_token_and_the_users_tokens(
+    emu: Emulator,
+) -> None:
+    """The async twin: aclose revokes the client token and both user tokens."""
+    async with make_afin(emu) as fin:
+        client = await fin.client_token()
+        new = await fin.users.create()
+        user = await fin.user(new.id, new.password).token()
+        tokens = emu.state.tokens
+        before = [
+            tokens[client.access_token].revoked,
+            tokens[user.access_token].revoked,
+        ]
+
+    assert before == [False, False]
+    assert user.refresh_token is not None
+    assert tokens[client.access_token].revoked
+    assert tokens[user.access_token].revoked
+    assert tokens[user.refresh_token].revoked
+
+
+def test_a_failed_revocation_is_logged_with_its_request_id(emu: Emulator) -> None:
+    """When revoking fails on close, the warning names the revoke request's id."""
+    first = len(CAPTURE.texts)
+    with make_fin(emu) as fin:
+        fin.client_token()
+        emu.faults.set("/oauth/revoke", error_rate=1.0, statuses=(500,))
+    lines = CAPTURE.texts[first:]
+
+    failed = _request_ids(lines, "revoke result=failed")
+    sent = _request_ids(lines, "path=/oauth/revoke status=500")
+    assert len(failed) == 1
+    assert failed == sent
+    assert len(failed[0]) == 32
+
+
+def test_a_facade_masks_the_revoke_token_in_httpx_request_lines(
+    emu: Emulator,
+) -> None:
+    """httpx logs each URL; a facade makes it mask the revoke call's token.
+
+    The secret audit installs the same guard for the whole suite, so the test
+    takes it off first and lets the facade put it back.
+    """
+    httpx_logger = logging.getLogger("httpx")
+    httpx_logger.removeFilter(finapi._log._redactor)
+    first = len(CAPTURE.texts)
+    try:
+        with make_fin(emu) as fin:
+            token = fin.client_token()
+        guarded = finapi._log._redactor in httpx_logger.filters
+    finally:
+        finapi._log.guard_httpx_logger()
+    lines = [t for t in CAPTURE.texts[first:] if t.startswith("httpx ")]
+    revoke = [line for line in lines if "/oauth/revoke" in line]
+
+    assert guarded
+    assert len(revoke) == 1
+    assert "token=%2A%2A%2A" in revoke[0]
+    assert token.access_token not in "\n".join(lines)
 
 
 def test_the_audit_checks_something(fin: finapi.FinAPI) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 
@@ -14,6 +15,9 @@ from finapi.emulator import DEMO_CLIENT_ID, Emulator
 
 pytestmark = pytest.mark.anyio
 
+#: The token endpoint of the pinned Access spec.
+TOKEN_PATH = "/oauth/token"
+
 
 def _token_lines(since: int, reason: str) -> list[str]:
     return [
@@ -22,7 +26,13 @@ def _token_lines(since: int, reason: str) -> list[str]:
 
 
 def test_two_second_tokens_over_ten_seconds_never_go_out_expired() -> None:
-    """A 10 s loop of client and user calls with 2 s tokens: no 401, no expired use."""
+    """A 10 s loop of client and user calls with 2 s tokens: no 401, no expired use.
+
+    Each round lists the user's accounts with the user token and searches the
+    banks with the client token, so both tiers send requests on every round.
+    """
+    from finapi_access.api.banks import get_and_search_all_banks
+
     first_log = len(CAPTURE.texts)
     with emulator(token_lifetime=2, seed=0) as emu, make_fin(emu) as fin:
         new = fin.users.create()
@@ -31,14 +41,17 @@ def test_two_second_tokens_over_ten_seconds_never_go_out_expired() -> None:
         deadline = time.monotonic() + 10.0
         while time.monotonic() < deadline:
             list(session.accounts())
-            fin.users  # noqa: B018  (the client tier is exercised below)
-            fin.client_token()
+            banks = get_and_search_all_banks.sync(client=fin.access, per_page=1)
             calls += 1
             time.sleep(0.02)
         stats = emu.stats
 
     refreshes = _token_lines(first_log, "expired")
     assert calls > 100
+    assert banks is not None
+    assert banks.banks
+    assert stats.requests["getAndSearchAllBanks"] == calls
+    assert stats.requests["getAndSearchAllAccounts"] == calls
     assert stats.unauthorized == 0
     assert stats.expired_token_requests == 0
     assert stats.token_requests_for("refresh_token", new.id) >= 4
@@ -98,6 +111,28 @@ def test_without_a_password_a_dead_session_asks_for_reauthentication(
     assert new.id in str(info.value)
     assert "password" in str(info.value)
     assert isinstance(info.value, finapi.AuthenticationError)
+    assert info.value.endpoint == "GET /api/v1/accounts"
+    assert re.fullmatch(r"[0-9a-f]{32}", info.value.request_id or "")
+
+
+def test_reauthentication_required_carries_the_callers_request_id(
+    emu: Emulator, audit
+) -> None:
+    """The id and endpoint on the error are those of the request that needed a token."""
+    from finapi_access.api.accounts import get_and_search_all_accounts
+
+    with make_fin(emu) as fin:
+        new = fin.users.create()
+        session = fin.user(new.id)
+
+        with audit.raises(finapi.ReauthenticationRequired) as info:
+            get_and_search_all_accounts.sync(
+                client=session.access, x_request_id="caller-reauth-1"
+            )
+
+    assert info.value.request_id == "caller-reauth-1"
+    assert info.value.endpoint == "GET /api/v1/accounts"
+    assert "request_id=caller-reauth-1" in str(info.value)
 
 
 def test_a_shared_store_serves_sessions_without_password_until_revoked(
@@ -115,10 +150,19 @@ def test_a_shared_store_serves_sessions_without_password_until_revoked(
         accounts = list(borrowed.accounts())
         shared = borrowed.token()
         emu.faults.revoke_all_tokens()
+        first_log = len(CAPTURE.texts)
 
-        with audit.raises(finapi.ReauthenticationRequired):
+        with audit.raises(finapi.ReauthenticationRequired) as info:
             list(borrowed.accounts())
 
+    refused = [
+        line
+        for line in CAPTURE.texts[first_log:]
+        if "path=/api/v1/accounts status=401" in line
+    ]
+    assert len(refused) == 1
+    assert f"request_id={info.value.request_id} " in refused[0]
+    assert info.value.endpoint == "GET /api/v1/accounts"
     assert accounts == []
     assert shared.access_token == original.access_token
     assert emu.stats.token_requests_for("password", new.id) == 1
@@ -130,7 +174,12 @@ def _wait_until_stale(token: finapi.Token) -> None:
 
 
 async def test_single_flight_200_tasks_one_token_request_per_principal() -> None:
-    """200 tasks start at the moment of expiry: one token request per principal."""
+    """200 tasks start at the moment of expiry: one token request per principal.
+
+    The token endpoint answers after 50 ms, so every task reaches the stale
+    token while the first renewal is still in flight (without the locks, each
+    task would send its own).
+    """
     with emulator(token_lifetime=2, seed=0) as emu:
         async with make_afin(emu) as fin:
             new = await fin.users.create()
@@ -139,6 +188,7 @@ async def test_single_flight_200_tasks_one_token_request_per_principal() -> None
             client_token = await fin.client_token()
             _wait_until_stale(max(user_token, client_token, key=lambda t: t.refresh_at))
             emu.stats.reset()
+            emu.faults.set(TOKEN_PATH, latency=0.05)
 
             async def call(n: int) -> None:
                 if n % 2:
@@ -157,7 +207,10 @@ async def test_single_flight_200_tasks_one_token_request_per_principal() -> None
 
 
 def test_single_flight_32_threads_one_token_request_per_principal() -> None:
-    """32 threads start at the moment of expiry: one token request per principal."""
+    """32 threads start at the moment of expiry: one token request per principal.
+
+    The token endpoint answers after 50 ms, so the threads overlap the renewal.
+    """
     with emulator(token_lifetime=2, seed=0) as emu, make_fin(emu) as fin:
         new = fin.users.create()
         session = fin.user(new.id, new.password)
@@ -165,6 +218,7 @@ def test_single_flight_32_threads_one_token_request_per_principal() -> None:
         client_token = fin.client_token()
         _wait_until_stale(max(user_token, client_token, key=lambda t: t.refresh_at))
         emu.stats.reset()
+        emu.faults.set(TOKEN_PATH, latency=0.05)
         barrier = threading.Barrier(32)
         errors: list[BaseException] = []
 

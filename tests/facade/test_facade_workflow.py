@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from facade_support import make_afin, make_fin
+from facade_support import CAPTURE, make_afin, make_fin
 
 import finapi
 import finapi_access.api.accounts.get_and_search_all_accounts as get_accounts
@@ -170,10 +172,43 @@ def test_wait_times_out_with_the_last_status(fin: finapi.FinAPI, audit) -> None:
     session = fin.user(new.id, new.password)
     form = session.webforms.bank_connection_import()
 
+    first_log = len(CAPTURE.texts)
+
     with audit.raises(finapi.WaitTimeoutError) as info:
         session.webforms.wait(form.id, timeout=0.05, interval=0.01, max_interval=0.02)
 
+    lines = CAPTURE.texts[first_log:]
+    polls = [t for t in lines if " request " in t and f"webForms/{form.id} " in t]
+    waits = [t for t in lines if " wait " in t]
     assert info.value.last_status == "NOT_YET_OPENED"
+    assert len(polls) >= 2
+    assert f"request_id={info.value.request_id} " in polls[-1]
+    assert waits
+    assert all(re.search(r"request_id=[0-9a-f]{32}", t) for t in waits)
+    assert f"request_id={info.value.request_id}" in str(info.value)
+
+
+async def test_async_wait_times_out_with_the_last_requests_id(
+    afin: finapi.AsyncFinAPI, audit
+) -> None:
+    """The async wait's WaitTimeoutError carries the id of its last poll."""
+    new = await afin.users.create()
+    session = afin.user(new.id, new.password)
+    form = await session.webforms.bank_connection_import()
+    first_log = len(CAPTURE.texts)
+
+    with audit.raises(finapi.WaitTimeoutError) as info:
+        await session.webforms.wait(
+            form.id, timeout=0.05, interval=0.01, max_interval=0.02
+        )
+
+    polls = [
+        t
+        for t in CAPTURE.texts[first_log:]
+        if " request " in t and f"webForms/{form.id} " in t
+    ]
+    assert info.value.last_status == "NOT_YET_OPENED"
+    assert f"request_id={info.value.request_id} " in polls[-1]
 
 
 def test_task_wait(fin: finapi.FinAPI, emu: Emulator) -> None:
