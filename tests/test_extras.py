@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from needs import missing
 
 ROOT = Path(__file__).resolve().parents[1]
 UV = shutil.which("uv")
@@ -17,7 +18,7 @@ UV = shutil.which("uv")
 def bare(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A virtualenv with the project installed without any extra."""
     if UV is None:
-        pytest.skip("needs uv")
+        missing("needs uv")
     venv = tmp_path_factory.mktemp("bare") / "venv"
     subprocess.run([UV, "venv", "-q", "-p", sys.executable, str(venv)], check=True)
     python = venv / "bin" / "python"

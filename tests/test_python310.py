@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from needs import missing
 
 UV = shutil.which("uv")
 
@@ -77,7 +78,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def python310(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Python 3.10 virtualenv with the project and all its extras installed."""
     if PY310 is None or UV is None:
-        pytest.skip("needs python3.10 and uv")
+        missing("needs python3.10 and uv")
     venv = tmp_path_factory.mktemp("py310") / "venv"
     subprocess.run([UV, "venv", "-q", "-p", PY310, str(venv)], check=True)
     python = venv / "bin" / "python"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from needs import missing
 
 from finapi import FinAPI, UserSession
 from finapi._demo import CHROMIUM_ARGS, CallbackReceiver
@@ -73,10 +74,7 @@ def chromium() -> str:
     except ImportError:
         found = None
     if found is None:
-        reason = "needs Playwright for Python and Debian's chromium"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing("needs Playwright for Python and Debian's chromium")
     return found
 
 

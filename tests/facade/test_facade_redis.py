@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from facade_support import emulator, make_afin, make_fin
+from needs import missing
 
 import finapi
 from finapi._config import longest_token_request
@@ -34,7 +35,7 @@ def _free_port() -> int:
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A private redis-server on a free loopback port, stopped afterwards."""
     if not Path(REDIS_SERVER).exists():
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+        missing("redis-server is not installed (apt-get install redis-server)")
     import redis
 
     folder = tmp_path_factory.mktemp("redis")
