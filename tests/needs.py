@@ -22,5 +22,7 @@ def missing(reason: str) -> NoReturn:
         reason: What the test needs, e.g. ``needs redis-server``.
     """
     if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI installs it: see .ci/run)")
+        pytest.fail(
+            f"{reason}: in CI every tool the suite needs must be there (.ci/run)"
+        )
     pytest.skip(reason)
