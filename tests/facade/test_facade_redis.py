@@ -153,16 +153,28 @@ def test_facade_on_redis_shares_tokens_between_facades(
 
 
 async def test_async_redis_store_single_flight(redis_url: str) -> None:
-    """100 tasks on an AsyncRedisTokenStore: one client token request."""
+    """Two facades x 50 tasks on one AsyncRedisTokenStore: one client token request.
+
+    Each facade has its own in-process lock, and the token endpoint answers after
+    50 ms, so both find the store empty at once: only the Redis lock keeps the
+    second facade from sending a token request of its own.
+    """
     import asyncio
 
     store = finapi.AsyncRedisTokenStore(redis_url, prefix="finapi-async:")
     with emulator(token_lifetime=60, seed=0) as emu:
-        async with make_afin(emu, token_store=store) as fin:
-            await asyncio.gather(*(fin.users.create() for _ in range(100)))
+        emu.faults.set("/oauth/token", latency=0.05)
+        async with (
+            make_afin(emu, token_store=store) as one,
+            make_afin(emu, token_store=store) as two,
+        ):
+            await asyncio.gather(
+                *(fin.users.create() for fin in (one, two) for _ in range(50))
+            )
     await store.aclose()
 
     assert emu.stats.token_requests_for("client_credentials", DEMO_CLIENT_ID) == 1
+    assert emu.stats.requests["createUser"] == 100
 
 
 def test_fleet_of_4_processes_x_16_threads_makes_one_client_token_request(
