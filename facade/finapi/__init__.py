@@ -65,6 +65,8 @@ from finapi._tokens import (
 from finapi._webforms import (
     TASK_FINAL_STATUSES,
     WEB_FORM_FINAL_STATUSES,
+    AsyncWebForms,
+    WebForms,
 )
 
 __all__ = [
@@ -81,6 +83,7 @@ __all__ = [
     "AsyncTokenStore",
     "AsyncUserSession",
     "AsyncUsers",
+    "AsyncWebForms",
     "AuthenticationError",
     "Environment",
     "FinAPI",
@@ -110,6 +113,7 @@ __all__ = [
     "UserSession",
     "Users",
     "WaitTimeoutError",
+    "WebForms",
     "generate_password",
     "generate_user_id",
 ]

@@ -142,8 +142,8 @@ class NewUser:
     __slots__ = ("id", "password")
 
     def __init__(self, id: str, password: str) -> None:
-        self.id = id
-        self.password = password
+        self.id: str = id
+        self.password: str = password
 
     def __repr__(self) -> str:
         return f"NewUser(id={self.id!r}, password='***')"
@@ -362,8 +362,8 @@ class FinAPI:
             token_leeway=token_leeway,
             retry=retry,
         )
-        self.environment = s.environment
-        self.client_id = client_id
+        self.environment: Environment = s.environment
+        self.client_id: str = client_id
         self._client_secret = client_secret
         if http_client is not None and transport is not None:
             msg = "pass http_client or transport, not both"
@@ -394,12 +394,12 @@ class FinAPI:
             self._store,
             s.leeway,
         )
-        self.auth = FinAPIAuth(self._client_tokens)
+        self.auth: FinAPIAuth = FinAPIAuth(self._client_tokens)
         self._http = self._new_http(s.environment.access_url, self.auth)
         self.access: finapi_access.client.AuthenticatedClient = _access_client(
             s.environment.access_url, self._http, self.auth, sync=True
         )
-        self.users = Users(self)
+        self.users: Users = Users(self)
         self._sessions: dict[str, UserSession] = {}
         self._closed = False
 
@@ -599,7 +599,7 @@ class UserSession:
 
     def __init__(self, fin: FinAPI, user_id: str, password: str | None) -> None:
         self._fin = fin
-        self.user_id = user_id
+        self.user_id: str = user_id
         env = fin.environment
         self._tokens = TokenManager(
             _Principal(
@@ -613,7 +613,7 @@ class UserSession:
             fin._store,
             fin._settings.leeway,
         )
-        self.auth = FinAPIAuth(self._tokens)
+        self.auth: FinAPIAuth = FinAPIAuth(self._tokens)
         self._access_http = fin._new_http(env.access_url, self.auth)
         self._webform_http = fin._new_http(env.webform_url, self.auth)
         self.access: finapi_access.client.AuthenticatedClient = _access_client(
@@ -622,8 +622,8 @@ class UserSession:
         self.webform: finapi_webform.client.AuthenticatedClient = _webform_client(
             env.webform_url, self._webform_http, self.auth, sync=True
         )
-        self.webforms = WebForms(self.webform)
-        self.closed = False
+        self.webforms: WebForms = WebForms(self.webform)
+        self.closed: bool = False
 
     def _can_login(self) -> bool:
         return self._tokens.principal.has_password
@@ -792,8 +792,8 @@ class AsyncFinAPI:
             token_leeway=token_leeway,
             retry=retry,
         )
-        self.environment = s.environment
-        self.client_id = client_id
+        self.environment: Environment = s.environment
+        self.client_id: str = client_id
         self._client_secret = client_secret
         if http_client is not None and transport is not None:
             msg = "pass http_client or transport, not both"
@@ -824,12 +824,12 @@ class AsyncFinAPI:
             self._store,
             s.leeway,
         )
-        self.auth = FinAPIAuth(self._client_tokens)
+        self.auth: FinAPIAuth = FinAPIAuth(self._client_tokens)
         self._http = self._new_http(s.environment.access_url, self.auth)
         self.access: finapi_access.client.AuthenticatedClient = _access_client(
             s.environment.access_url, self._http, self.auth, sync=False
         )
-        self.users = AsyncUsers(self)
+        self.users: AsyncUsers = AsyncUsers(self)
         self._sessions: dict[str, AsyncUserSession] = {}
         self._closed = False
 
@@ -1021,7 +1021,7 @@ class AsyncUserSession:
 
     def __init__(self, fin: AsyncFinAPI, user_id: str, password: str | None) -> None:
         self._fin = fin
-        self.user_id = user_id
+        self.user_id: str = user_id
         env = fin.environment
         self._tokens = AsyncTokenManager(
             _Principal(
@@ -1035,7 +1035,7 @@ class AsyncUserSession:
             fin._store,
             fin._settings.leeway,
         )
-        self.auth = FinAPIAuth(self._tokens)
+        self.auth: FinAPIAuth = FinAPIAuth(self._tokens)
         self._access_http = fin._new_http(env.access_url, self.auth)
         self._webform_http = fin._new_http(env.webform_url, self.auth)
         self.access: finapi_access.client.AuthenticatedClient = _access_client(
@@ -1044,8 +1044,8 @@ class AsyncUserSession:
         self.webform: finapi_webform.client.AuthenticatedClient = _webform_client(
             env.webform_url, self._webform_http, self.auth, sync=False
         )
-        self.webforms = AsyncWebForms(self.webform)
-        self.closed = False
+        self.webforms: AsyncWebForms = AsyncWebForms(self.webform)
+        self.closed: bool = False
 
     def _can_login(self) -> bool:
         return self._tokens.principal.has_password

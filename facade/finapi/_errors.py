@@ -76,11 +76,11 @@ class FinAPIError(Exception):
         request_id: str | None = None,
         endpoint: str | None = None,
     ) -> None:
-        self.message = message[:_MAX_MESSAGE]
-        self.status = status
-        self.code = code
-        self.request_id = request_id
-        self.endpoint = endpoint
+        self.message: str = message[:_MAX_MESSAGE]
+        self.status: int | None = status
+        self.code: str | None = code
+        self.request_id: str | None = request_id
+        self.endpoint: str | None = endpoint
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -178,7 +178,7 @@ class FinAPIConnectionError(FinAPIError):
         endpoint: str | None = None,
     ) -> None:
         super().__init__(message, request_id=request_id, endpoint=endpoint)
-        self.retryable = retryable
+        self.retryable: bool = retryable
 
 
 class FinAPITimeoutError(FinAPIConnectionError):
@@ -200,7 +200,7 @@ class WaitTimeoutError(FinAPIError, TimeoutError):
         request_id: str | None = None,
     ) -> None:
         super().__init__(message, request_id=request_id)
-        self.last_status = last_status
+        self.last_status: str | None = last_status
 
 
 class TokenStoreLockError(FinAPIError):
@@ -216,7 +216,7 @@ class TokenStoreLockError(FinAPIError):
 
     def __init__(self, message: str, *, key: str) -> None:
         super().__init__(message, code="token_store_lock")
-        self.key = key
+        self.key: str = key
 
 
 _OAUTH_ERRORS: dict[str, type[FinAPIError]] = {

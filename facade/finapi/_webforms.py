@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 __all__ = [
     "TASK_FINAL_STATUSES",
     "WEB_FORM_FINAL_STATUSES",
+    "AsyncWebForms",
+    "WebForms",
 ]
 
 #: Web form statuses after which nothing changes any more.

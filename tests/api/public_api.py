@@ -9,6 +9,11 @@ classmethod, ...), each parameter's name, kind, annotation and default, and
 its return annotation; for an attribute its annotation and, for module
 constants and class-level defaults, its value.
 
+A public attribute of an exported class must be annotated where it is
+assigned (``self.webforms: WebForms = ...``) unless it has a recorded value:
+otherwise the record would hold its name only and a change of its type would
+go unseen, so :func:`load_api` refuses the package and names the attribute.
+
 The record is ``tests/api/public_api.json``. ``tests/api/test_public_api.py``
 fails when the live API differs from it, listing each difference with its
 verdict for a caller of the recorded API:
@@ -108,8 +113,9 @@ def load_api(source: Path = SOURCE, package: str = PACKAGE) -> dict[str, Any]:
         ``{"package": ..., "names": {name: description}}``, JSON-compatible.
 
     Raises:
-        PublicAPIError: The package is missing, has no static ``__all__``, or
-            exports a name that does not resolve.
+        PublicAPIError: The package is missing, has no static ``__all__``,
+            exports a name that does not resolve, or an exported class has a
+            public attribute with neither annotation nor value.
     """
     if not (source / package / "__init__.py").is_file():
         msg = f"no package {package!r} in {source} (expected {source / package}/__init__.py)"
@@ -132,8 +138,49 @@ def load_api(source: Path = SOURCE, package: str = PACKAGE) -> dict[str, Any]:
             msg = f"{package}.__all__ names {name!r}, which the package does not define"
             raise PublicAPIError(msg)
         names[name] = _describe(_target(module.members[name], f"{package}.{name}"))
+    bare = _bare_attributes(module, package)
+    if bare:
+        msg = (
+            f"{len(bare)} public attribute(s) of exported classes have no annotation,"
+            " so the record would not see their type change; annotate each where"
+            " it is assigned (`self.name: Type = ...`):\n"
+            + "\n".join(f"  {place}" for place in bare)
+        )
+        raise PublicAPIError(msg)
 
     return {"package": package, "names": names}
+
+
+def _bare_attributes(module: Any, package: str) -> list[str]:
+    """Public attributes of exported classes that the record could only name.
+
+    An attribute inherited by several exported classes is listed once, under
+    the class that defines it when that class is exported.
+
+    Returns:
+        ``"package.Class.attribute (file:line)"`` for each, sorted.
+    """
+    found: dict[str, tuple[bool, str]] = {}
+    for name in sorted(str(n) for n in module.exports):
+        cls = _target(module.members[name], f"{package}.{name}")
+        if not cls.is_class:
+            continue
+        for member in sorted(cls.all_members):
+            attr = _target(cls.all_members[member], f"{cls.path}.{member}")
+            if not _is_public(member) or not attr.is_attribute:
+                continue
+            described = _describe_attribute(attr)
+            if described["annotation"] is not None or described.get("value"):
+                continue
+            own = attr.parent is not None and attr.parent.path == cls.path
+            place = (
+                f"{package}.{name}.{member}"
+                f" ({attr.relative_package_filepath}:{attr.lineno})"
+            )
+            if attr.path not in found or (own and not found[attr.path][0]):
+                found[attr.path] = (own, place)
+
+    return sorted(place for _, place in found.values())
 
 
 def _target(obj: Any, where: str) -> Any:

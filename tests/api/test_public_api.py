@@ -183,6 +183,147 @@ def test_script_reports_then_update_rerecords(copy: Path, tmp_path: Path) -> Non
     assert public_api.read_record(own)["names"] != public_api.read_record()["names"]
 
 
+@pytest.mark.parametrize("cls", ["WebForms", "AsyncWebForms"])
+def test_renamed_webforms_method_is_reported(
+    record: dict[str, object], copy: Path, cls: str
+) -> None:
+    """Renaming ``bank_connection_import`` (reached as ``session.webforms``) fails."""
+    edit(
+        copy / "finapi" / "_webforms.py",
+        f"class {cls}:",
+        "def bank_connection_import(",
+        "def import_bank_connection(",
+    )
+
+    differences = public_api.compare(record, public_api.load_api(copy))
+
+    assert differences == [
+        Difference(
+            f"finapi.{cls}.bank_connection_import", "function removed", BREAKING
+        ),
+        Difference(
+            f"finapi.{cls}.import_bank_connection", "function added", COMPATIBLE
+        ),
+    ]
+
+
+@pytest.mark.parametrize("cls", ["WebForms", "AsyncWebForms"])
+def test_renamed_first_parameter_of_wait_is_reported(
+    record: dict[str, object], copy: Path, cls: str
+) -> None:
+    """Renaming ``wait``'s ``web_form_id`` is one breaking difference."""
+    edit(
+        copy / "finapi" / "_webforms.py",
+        f"class {cls}:",
+        "        web_form_id: str,\n        *,\n",
+        "        form_id: str,\n        *,\n",
+    )
+
+    differences = public_api.compare(record, public_api.load_api(copy))
+
+    assert differences == [
+        Difference(
+            f"finapi.{cls}.wait",
+            "parameter `web_form_id` renamed to `form_id`",
+            BREAKING,
+        )
+    ]
+
+
+def test_changed_default_of_wait_is_reported(
+    record: dict[str, object], copy: Path
+) -> None:
+    """A new default for ``WebForms.wait``'s ``timeout`` is one breaking difference."""
+    edit(
+        copy / "finapi" / "_webforms.py",
+        "class WebForms:",
+        "timeout: float = 600.0",
+        "timeout: float = 60.0",
+    )
+
+    differences = public_api.compare(record, public_api.load_api(copy))
+
+    assert differences == [
+        Difference(
+            "finapi.WebForms.wait",
+            "parameter `timeout` default changed from `600.0` to `60.0`",
+            BREAKING,
+        )
+    ]
+
+
+def test_changed_attribute_annotation_is_reported(
+    record: dict[str, object], copy: Path
+) -> None:
+    """A new type for ``UserSession.webforms`` is one difference for review."""
+    edit(
+        copy / "finapi" / "_client.py",
+        "class UserSession:",
+        "self.webforms: WebForms = WebForms(",
+        "self.webforms: AsyncWebForms = WebForms(",
+    )
+
+    differences = public_api.compare(record, public_api.load_api(copy))
+
+    assert differences == [
+        Difference(
+            "finapi.UserSession.webforms",
+            "annotation changed from `WebForms` to `AsyncWebForms`",
+            REVIEW,
+        )
+    ]
+
+
+def test_changed_inherited_attribute_annotation_is_reported_on_every_class(
+    record: dict[str, object], copy: Path
+) -> None:
+    """Narrowing ``FinAPIError.status`` is reported on each exported error class."""
+    edit(
+        copy / "finapi" / "_errors.py",
+        "class FinAPIError(",
+        "self.status: int | None = status",
+        "self.status: int = status or 0",
+    )
+    errors = sorted(
+        name
+        for name in finapi.__all__
+        if isinstance(getattr(finapi, name), type)
+        and issubclass(getattr(finapi, name), finapi.FinAPIError)
+    )
+
+    differences = public_api.compare(record, public_api.load_api(copy))
+
+    assert len(errors) > 10
+    assert differences == [
+        Difference(
+            f"finapi.{name}.status",
+            "annotation changed from `int | None` to `int`",
+            REVIEW,
+        )
+        for name in errors
+    ]
+
+
+def test_unannotated_attribute_in_the_package_is_refused(
+    copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Dropping ``session.webforms``' annotation makes the check exit 2, naming it."""
+    edit(
+        copy / "finapi" / "_client.py",
+        "class UserSession:",
+        "self.webforms: WebForms = ",
+        "self.webforms = ",
+    )
+
+    status = public_api.main(["--source", str(copy)])
+    err = capsys.readouterr().err
+
+    assert status == 2
+    assert "1 public attribute(s) of exported classes have no annotation" in err
+    assert "finapi.UserSession.webforms (finapi/_client.py:" in err
+    assert "AsyncUserSession" not in err
+
+
 def test_missing_package_or_record_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -318,6 +459,76 @@ RULES = {
         [("tiny.f", "changed from function to class", BREAKING)],
     ),
 }
+
+
+def test_unannotated_public_attributes_are_refused(tmp_path: Path) -> None:
+    """Each public attribute recorded by name only is named once; others pass."""
+    source = """
+        class _Base:
+            def __init__(self) -> None:
+                self.inherited = 1
+
+
+        class K(_Base):
+            constant = 1
+            typed: int = 2
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.bare = 3
+                self.annotated: int = 4
+                self._private = 5
+
+            @property
+            def untyped(self):
+                return 6
+
+            @property
+            def computed(self) -> int:
+                return 7
+
+
+        class L(K): ...
+
+
+        def f() -> None: ...
+        """
+
+    with pytest.raises(public_api.PublicAPIError) as caught:
+        tiny_api(tmp_path, with_all(textwrap.dedent(source)))
+
+    lines = str(caught.value).splitlines()
+    assert lines[0].startswith("3 public attribute(s) of exported classes have")
+    assert [line.split(" (")[0].strip() for line in lines[1:]] == [
+        "tiny.K.bare",
+        "tiny.K.inherited",
+        "tiny.K.untyped",
+    ]
+    assert "tiny/__init__.py:" in lines[1]
+
+
+def test_annotated_public_attributes_are_recorded(tmp_path: Path) -> None:
+    """With every attribute annotated the package loads and records each type."""
+    source = """
+        class K:
+            constant = 1
+
+            def __init__(self) -> None:
+                self.count: int | None = None
+        """
+
+    members = tiny_api(tmp_path, with_all(textwrap.dedent(source)))["names"]["K"][
+        "members"
+    ]
+
+    assert members["count"]["annotation"] == "int | None"
+    assert "value" not in members["count"]
+    assert members["constant"] == {
+        "kind": "attribute",
+        "labels": ["class-attribute"],
+        "annotation": None,
+        "value": "1",
+    }
 
 
 def with_all(source: str) -> str:
