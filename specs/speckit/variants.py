@@ -11,6 +11,17 @@ that the finAPI workflow reads, so the variants exercise the tolerant
 reading of the generated clients (``User`` and ``WebForm`` grow a property,
 ``AccountType`` and ``WebFormStatus`` grow a value).
 
+The spec a variant edits need not be the upstream release: after
+``speckit update`` adopted a variant, the lock pins the edited spec, and the
+tests derive their variants from that. :func:`targets_for` therefore moves
+each default to what the given spec allows: a name it does not use yet
+(``loyaltyTier2``, ``PENDING_APPROVAL_2``, ``/api/v1/insights2``), the next
+operation it still has to remove, the next optional property to make
+required, another type for a property that already changed, and the next
+API version (``/api/v3/``) for a spec already moved under ``/api/v2/``.
+Tests read the names a variant used from :func:`targets_for` of the spec
+they edited, never from literals.
+
 Typical use in a test::
 
     from speckit import variants
@@ -28,12 +39,14 @@ from __future__ import annotations
 import copy
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 
@@ -60,6 +73,7 @@ __all__ = [
     "removed_operation",
     "required_added",
     "run_speckit",
+    "targets_for",
     "write_variant",
 ]
 
@@ -69,7 +83,20 @@ _SCHEMA_REF = "#/components/schemas/"
 
 @attrs.frozen
 class Targets:
-    """Where each variant edits one spec."""
+    """Where each variant edits one spec.
+
+    Attributes:
+        property_schema: The schema that grows a property (new-property).
+        property_name: The name of that property.
+        enum_schema: The component enum that grows a value (new-enum-value).
+        enum_value: The value it grows.
+        new_operation_path: The path of the added ``GET`` (new-operation).
+        new_operation_id: Its operationId.
+        removed_operation: Method and path of the removed operation.
+        type_change: Schema, property and the property's new type.
+        required_property: Schema and the property made required.
+        api_prefix: Where api-v2 moves the token endpoint and the user paths.
+    """
 
     property_schema: str
     property_name: str
@@ -80,6 +107,7 @@ class Targets:
     removed_operation: tuple[str, str]
     type_change: tuple[str, str, str]
     required_property: tuple[str, str]
+    api_prefix: str = "/api/v2"
 
 
 TARGETS: dict[str, Targets] = {
@@ -106,6 +134,27 @@ TARGETS: dict[str, Targets] = {
         required_property=("BankConnectionImportDetails", "bankConnectionName"),
     ),
 }
+
+#: Operations removed-operation may remove, in order, once the default is gone:
+#: test, mock and customisation endpoints that the finAPI workflow never calls.
+REMOVABLE: dict[str, tuple[tuple[str, str], ...]] = {
+    "access": (
+        ("post", "/api/v1/tests/checkCategorization"),
+        ("post", "/api/v1/tests/mockBatchUpdate"),
+        ("delete", "/api/v1/tppCertificates/{id}"),
+        ("delete", "/api/v1/labels/{id}"),
+    ),
+    "webform": (
+        ("delete", "/api/profiles/{id}"),
+        ("patch", "/api/profiles/{id}"),
+        ("delete", "/api/translations/{id}"),
+        ("post", "/api/translations"),
+    ),
+}
+#: The types type-change gives a property, tried in order: the first one that
+#: differs from the property's present type wins.
+_TYPES = ("integer", "boolean", "string")
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
 def kind_of(spec: Mapping[str, Any]) -> str:
@@ -150,11 +199,138 @@ def pinned_spec(kind: str) -> Spec:
     return copy.deepcopy(_pinned(kind))
 
 
+def targets_for(spec: Mapping[str, Any]) -> Targets:
+    """Return the targets the variants use on ``spec``: the defaults, moved where needed.
+
+    On the upstream spec these are the defaults of :data:`TARGETS`. On a spec
+    that already carries a variant's edit (a lock that adopted one), each
+    target moves to what that spec allows, so that every variant still makes
+    exactly one change:
+
+    - a new property, enum value, path or operationId gets the first name the
+      spec does not use: the default, then ``loyaltyTier2``, ``loyaltyTier3``
+      ... (``PENDING_APPROVAL_2`` for upper-case values);
+    - removed-operation takes the first operation of :data:`REMOVABLE` that
+      the spec still has;
+    - type-change gives the property the first type of integer, boolean,
+      string that differs from its present one;
+    - required-added takes the default property, or else the next optional
+      one of the same schema in declaration order;
+    - api-v2 moves to ``/api/v2``, or to ``/api/v<N+1>`` when the spec's
+      ``tokenUrl`` is already under ``/api/v<N>/``.
+
+    A target the spec cannot provide (the schema is missing, nothing is left
+    to remove) stays at its default, and the variant then raises.
+
+    Args:
+        spec: An Access or Web Form 2.0 spec.
+
+    Returns:
+        The targets for that spec.
+    """
+    kind = kind_of(spec)
+    default = TARGETS[kind]
+    schemas = spec.get("components", {}).get("schemas", {})
+    spec_paths = spec.get("paths", {})
+
+    props = schemas.get(default.property_schema, {}).get("properties", {})
+    enum = schemas.get(default.enum_schema, {}).get("enum") or []
+    operation_ids = {
+        op.get("operationId")
+        for item in spec_paths.values()
+        for method, op in item.items()
+        if method in _METHODS and isinstance(op, dict)
+    }
+    number = 1
+    path, operation_id = default.new_operation_path, default.new_operation_id
+    while path in spec_paths or operation_id in operation_ids:
+        number += 1
+        path = f"{default.new_operation_path}{number}"
+        operation_id = f"{default.new_operation_id}{number}"
+
+    return attrs.evolve(
+        default,
+        property_name=_unused(default.property_name, props),
+        enum_value=_unused(default.enum_value, [str(v) for v in enum]),
+        new_operation_path=path,
+        new_operation_id=operation_id,
+        removed_operation=next(
+            (
+                (method, path)
+                for method, path in REMOVABLE[kind]
+                if method in spec_paths.get(path, {})
+            ),
+            default.removed_operation,
+        ),
+        type_change=_type_change_target(schemas, default.type_change),
+        required_property=_required_target(schemas, default.required_property),
+        api_prefix=f"/api/v{_api_version(spec) + 1}",
+    )
+
+
+def _unused(base: str, taken: Collection[str]) -> str:
+    """Return ``base``, or the first of ``base2``, ``base3`` ... not in ``taken``."""
+    separator = "_" if base.isupper() else ""
+    name, number = base, 1
+    while name in taken:
+        number += 1
+        name = f"{base}{separator}{number}"
+    return name
+
+
+def _type_change_target(
+    schemas: Mapping[str, Any], default: tuple[str, str, str]
+) -> tuple[str, str, str]:
+    schema, name, new_type = default
+    prop = schemas.get(schema, {}).get("properties", {}).get(name)
+    if not isinstance(prop, dict) or prop.get("type") != new_type:
+        return default
+    return schema, name, next(t for t in _TYPES if t != prop.get("type"))
+
+
+def _required_target(
+    schemas: Mapping[str, Any], default: tuple[str, str]
+) -> tuple[str, str]:
+    schema, name = default
+    target = schemas.get(schema, {})
+    names = list(target.get("properties", {}))
+    if name not in names:
+        return default
+    start = names.index(name)
+    required = set(target.get("required", []))
+    for candidate in names[start:] + names[:start]:
+        if candidate not in required:
+            return schema, candidate
+    return default
+
+
+_OAUTH_PATH = "/oauth/token"
+_VERSIONED_TOKEN = re.compile(r"^/api/v(\d+)" + re.escape(_OAUTH_PATH) + "$")
+
+
+def _token_urls(spec: Mapping[str, Any]) -> list[str]:
+    return [
+        flow["tokenUrl"]
+        for scheme in spec.get("components", {}).get("securitySchemes", {}).values()
+        for flow in (scheme.get("flows") or {}).values()
+        if isinstance(flow.get("tokenUrl"), str)
+    ]
+
+
+def _api_version(spec: Mapping[str, Any]) -> int:
+    """The API version the token endpoint is under: N for ``/api/vN/``, else 1."""
+    for url in _token_urls(spec):
+        found = _VERSIONED_TOKEN.match(urlsplit(url).path)
+        if found:
+            return int(found.group(1))
+    return 1
+
+
 def _derive(spec: Mapping[str, Any], suffix: str) -> tuple[Spec, Targets]:
     new = copy.deepcopy(dict(spec))
     new["info"] = dict(new.get("info", {}))
     new["info"]["version"] = f"{new['info'].get('version', '0')}+{suffix}"
-    return new, TARGETS[kind_of(spec)]
+    return new, targets_for(spec)
 
 
 def _schema(spec: Spec, name: str) -> dict[str, Any]:
@@ -277,6 +453,7 @@ def property_type_change(spec: Mapping[str, Any]) -> Spec:
         raise ValueError(msg)
     prop["type"] = new_type
     prop.pop("example", None)
+    prop.pop("format", None)
     if new_type == "integer":
         prop["format"] = "int64"
     return new
@@ -295,18 +472,6 @@ def required_added(spec: Mapping[str, Any]) -> Spec:
     return new
 
 
-_OAUTH_PATH = "/oauth/token"
-_V2 = "/api/v2"
-
-
-def _v2_path(path: str) -> str:
-    if path == _OAUTH_PATH:
-        return _V2 + path
-    if path == "/api/v1/users" or path.startswith("/api/v1/users/"):
-        return _V2 + path[len("/api/v1") :]
-    return path
-
-
 def api_v2(spec: Mapping[str, Any]) -> Spec:
     """Move the token endpoint and the user paths under ``/api/v2/``.
 
@@ -315,14 +480,29 @@ def api_v2(spec: Mapping[str, Any]) -> Spec:
     ``/api/v2/users...``; operations keep their ``operationId``, so the
     generated functions keep their names. Web Form 2.0 has no such paths;
     its ``tokenUrl`` (an absolute Access URL) moves the same way.
+
+    On a spec already moved under ``/api/v<N>/`` both move on to
+    ``/api/v<N+1>/`` (``targets_for(spec).api_prefix``).
     """
-    new, _ = _derive(spec, "api-v2")
-    new["paths"] = {_v2_path(path): item for path, item in new["paths"].items()}
+    new, targets = _derive(spec, "api-v2")
+    old_version = _api_version(spec)
+    old_token = _OAUTH_PATH if old_version == 1 else f"/api/v{old_version}{_OAUTH_PATH}"
+    old_users = f"/api/v{old_version}/users"
+    new_token = targets.api_prefix + _OAUTH_PATH
+
+    def moved(path: str) -> str:
+        if path == old_token:
+            return new_token
+        if path == old_users or path.startswith(old_users + "/"):
+            return targets.api_prefix + path[len(f"/api/v{old_version}") :]
+        return path
+
+    new["paths"] = {moved(path): item for path, item in new["paths"].items()}
     for scheme in new.get("components", {}).get("securitySchemes", {}).values():
         for flow in (scheme.get("flows") or {}).values():
             url = flow.get("tokenUrl")
-            if isinstance(url, str) and url.endswith(_OAUTH_PATH) and _V2 not in url:
-                flow["tokenUrl"] = url[: -len(_OAUTH_PATH)] + _V2 + _OAUTH_PATH
+            if isinstance(url, str) and urlsplit(url).path == old_token:
+                flow["tokenUrl"] = urlunsplit(urlsplit(url)._replace(path=new_token))
     return new
 
 

@@ -5,6 +5,11 @@ with openapi-schema-validator), then read by the real generated packages
 ``finapi_access`` / ``finapi_webform``, which were generated from the pinned
 specs: once through the model's ``from_dict`` and once through the generated
 API call, answered over an ``httpx.MockTransport``.
+
+The names of the new property and the new enum value come from
+``variants.targets_for`` of the pinned spec, so the tests hold after a lock
+adopted a variant too (the pinned client then knows ``loyaltyTier`` and the
+new property is ``loyaltyTier2``).
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ from openapi_schema_validator import OAS30Validator
 from speckit import variants
 
 pytest.importorskip("finapi_access")
+
+
+def targets(kind: str) -> variants.Targets:
+    """Where the variants edit the spec the lock pins."""
+    return variants.targets_for(variants.pinned_spec(kind))
 
 
 def variant_payload(
@@ -83,11 +93,12 @@ def webform_client(payload: dict[str, Any]) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("kind", "schema", "prop"),
-    [("access", "User", "loyaltyTier"), ("webform", "WebForm", "channel")],
+    ("kind", "schema"), [("access", "User"), ("webform", "WebForm")]
 )
-def test_pinned_model_keeps_a_new_property(kind: str, schema: str, prop: str) -> None:
+def test_pinned_model_keeps_a_new_property(kind: str, schema: str) -> None:
     """The new property lands in additional_properties and survives to_dict and back."""
+    assert targets(kind).property_schema == schema
+    prop = targets(kind).property_name
     module = __import__(f"finapi_{kind}.models", fromlist=[schema])
     model_class = getattr(module, schema)
     payload, spec = variant_payload(kind, "new-property", schema)
@@ -108,27 +119,29 @@ def test_generated_call_reads_a_user_with_a_new_property() -> None:
     """GET /api/v1/users through the pinned client returns the new field."""
     from finapi_access.api.users import get_authorized_user
 
+    prop = targets("access").property_name
     payload, _ = variant_payload("access", "new-property", "User")
-    payload["loyaltyTier"] = "gold"
+    payload[prop] = "gold"
 
     user = get_authorized_user.sync(client=access_client(payload))
 
     assert user is not None
     assert user.id == payload["id"]
-    assert user.additional_properties["loyaltyTier"] == "gold"
+    assert user.additional_properties[prop] == "gold"
 
 
 def test_generated_call_reads_a_web_form_with_a_new_property() -> None:
     """GET /api/webForms/{id} through the pinned client returns the new field."""
     from finapi_webform.api.web_forms import get_web_form
 
+    prop = targets("webform").property_name
     payload, _ = variant_payload("webform", "new-property", "WebForm")
-    payload["channel"] = "mobile"
+    payload[prop] = "mobile"
 
     form = get_web_form.sync(payload["id"], client=webform_client(payload))
 
     assert form is not None
-    assert form.to_dict()["channel"] == "mobile"
+    assert form.to_dict()[prop] == "mobile"
 
 
 def test_new_property_inside_a_nested_object_is_kept() -> None:
@@ -153,8 +166,9 @@ def test_pinned_web_form_reads_a_new_status() -> None:
     from finapi_webform.api.web_forms import get_web_form
     from finapi_webform.models import WebFormStatus
 
+    value = targets("webform").enum_value
     payload, spec = variant_payload("webform", "new-enum-value", "WebForm")
-    payload["status"] = "PENDING_APPROVAL"
+    payload["status"] = value
     assert_valid(spec, "WebForm", payload)
     assert_invalid(variants.pinned_spec("webform"), "WebForm", payload)
 
@@ -162,10 +176,10 @@ def test_pinned_web_form_reads_a_new_status() -> None:
 
     assert form is not None
     assert isinstance(form.status, WebFormStatus)
-    assert form.status.value == "PENDING_APPROVAL"
+    assert form.status.value == value
     assert form.status.is_known is False
     assert WebFormStatus.COMPLETED.is_known is True
-    assert form.to_dict()["status"] == "PENDING_APPROVAL"
+    assert form.to_dict()["status"] == value
 
 
 def test_pinned_account_reads_a_new_account_type() -> None:
@@ -173,8 +187,9 @@ def test_pinned_account_reads_a_new_account_type() -> None:
     from finapi_access.api.accounts import get_account
     from finapi_access.models import AccountType
 
+    value = targets("access").enum_value
     payload, spec = variant_payload("access", "new-enum-value", "Account")
-    payload["accountType"] = "CryptoWallet"
+    payload["accountType"] = value
     assert_valid(spec, "Account", payload)
     assert_invalid(variants.pinned_spec("access"), "Account", payload)
 
@@ -182,6 +197,6 @@ def test_pinned_account_reads_a_new_account_type() -> None:
 
     assert account is not None
     assert isinstance(account.account_type, AccountType)
-    assert account.account_type.value == "CryptoWallet"
+    assert account.account_type.value == value
     assert account.account_type.is_known is False
-    assert account.to_dict()["accountType"] == "CryptoWallet"
+    assert account.to_dict()["accountType"] == value

@@ -29,40 +29,57 @@ from speckit.update import apply_update, plan_update
 
 CASES = [(name, kind) for name, v in variants.VARIANTS.items() for kind in v.kinds]
 PACKAGES = {"access": "finapi_access", "webform": "finapi_webform"}
-# What each regenerated package must show for its variant.
-MARKERS: dict[tuple[str, str], tuple[str, str | None]] = {
-    ("new-property", "access"): ("models/user.py", r"loyalty_tier: str \| Unset"),
-    ("new-property", "webform"): ("models/web_form.py", r"channel: str \| Unset"),
-    ("new-enum-value", "access"): ("models/account_type.py", r'"CryptoWallet"'),
-    ("new-enum-value", "webform"): ("models/web_form_status.py", r'"PENDING_APPROVAL"'),
-    ("new-operation", "access"): ("api/variant/get_insights.py", r'"/api/v1/insights"'),
-    ("new-operation", "webform"): (
-        "api/variant/get_web_form_events.py",
-        r'"/api/webForms/\{id\}/events"',
-    ),
-    ("removed-operation", "access"): (
-        "api/mocks_and_tests/check_categorization.py",
-        None,
-    ),
-    ("removed-operation", "webform"): (
-        "api/customisation_profiles/delete_profile.py",
-        None,
-    ),
-    ("type-change", "access"): (
-        "models/user.py",
-        r"\n    phone: (None \| int|int \| None)\n",
-    ),
-    ("type-change", "webform"): ("models/profile.py", r"\n    label: int\n"),
-    ("required-added", "access"): (
-        "models/user_create_params.py",
-        r"\n    email: str\n",
-    ),
-    ("required-added", "webform"): (
-        "models/bank_connection_import_details.py",
-        r"\n    bank_connection_name: (None \| str|str \| None)\n",
-    ),
-    ("api-v2", "access"): ("api/authorization/get_token.py", r'"/api/v2/oauth/token"'),
-}
+# The Python type the generator writes for a schema type.
+PYTHON_TYPES = {"string": "str", "integer": "int", "boolean": "bool"}
+
+
+def marker(name: str, kind: str) -> tuple[str, str | None]:
+    """What the package regenerated from a variant must show: a file and a pattern.
+
+    The names come from ``variants.targets_for`` of the pinned spec, which is
+    what the variant trees were built from. A pattern of None means the file
+    must be gone.
+    """
+    from openapi_python_client.strings import snake_case
+
+    pinned = variants.pinned_spec(kind)
+    t = variants.targets_for(pinned)
+    method, path = t.removed_operation
+    removed = pinned["paths"][path][method]
+    changed_schema, changed, new_type = t.type_change
+    required_schema, required = t.required_property
+    markers: dict[str, tuple[str, str | None]] = {
+        "new-property": (
+            f"models/{snake_case(t.property_schema)}.py",
+            rf"{snake_case(t.property_name)}: str \| Unset",
+        ),
+        "new-enum-value": (
+            f"models/{snake_case(t.enum_schema)}.py",
+            re.escape(f'"{t.enum_value}"'),
+        ),
+        "new-operation": (
+            f"api/variant/{snake_case(t.new_operation_id)}.py",
+            re.escape(f'"{t.new_operation_path}"'),
+        ),
+        "removed-operation": (
+            f"api/{snake_case(removed['tags'][0])}/"
+            f"{snake_case(removed['operationId'])}.py",
+            None,
+        ),
+        "type-change": (
+            f"models/{snake_case(changed_schema)}.py",
+            rf"\n    {snake_case(changed)}: (None \| )?{PYTHON_TYPES[new_type]}( \| None)?\n",
+        ),
+        "required-added": (
+            f"models/{snake_case(required_schema)}.py",
+            rf"\n    {snake_case(required)}: (?!.*Unset).+\n",
+        ),
+        "api-v2": (
+            "api/authorization/get_token.py",
+            re.escape(f'"{t.api_prefix}/oauth/token"'),
+        ),
+    }
+    return markers[name]
 
 
 make_workspace = variants.make_workspace
@@ -81,6 +98,7 @@ def workspace(tmp_path: Path) -> Path:
 def test_plan_writes_nothing(workspace: Path, tmp_path: Path) -> None:
     """Planning diffs and names the new entry; lock and specs/ stay as they were."""
     lock_bytes = (workspace / "lock.json").read_bytes()
+    version = load_lock().specs["webform"].version
     before = sorted(p.name for p in workspace.iterdir())
     source = variants.write_variant(
         variants.VARIANTS["new-property"].of("webform"), tmp_path / "in"
@@ -89,8 +107,8 @@ def test_plan_writes_nothing(workspace: Path, tmp_path: Path) -> None:
     plan = plan_update(source, load_lock(workspace / "lock.json"), workspace)
 
     (planned,) = plan.changed
-    assert planned.new.version == "2.430.0+new-property"
-    assert planned.new.file == "finapi-webform-2.430.0+new-property.json"
+    assert planned.new.version == f"{version}+new-property"
+    assert planned.new.file == f"finapi-webform-{version}+new-property.json"
     assert planned.new.sha256 == sha256_of(source)
     assert planned.new.package == "finapi_webform"
     assert planned.diff.summary() == "1 change: 0 breaking, 1 non-breaking."
@@ -103,6 +121,7 @@ def test_apply_copies_the_file_and_rewrites_the_lock(
     workspace: Path, tmp_path: Path
 ) -> None:
     """Applying copies the new file into specs/ and records it in the lock."""
+    version = load_lock().specs["access"].version
     source = variants.write_variant(
         variants.VARIANTS["type-change"].of("access"), tmp_path / "in"
     )
@@ -111,10 +130,10 @@ def test_apply_copies_the_file_and_rewrites_the_lock(
     written = apply_update(plan, workspace, workspace / "lock.json")
 
     lock = load_lock(workspace / "lock.json")
-    assert written == [workspace / "finapi-access-1.151.1+type-change.json"]
+    assert written == [workspace / f"finapi-access-{version}+type-change.json"]
     assert written[0].read_bytes() == source.read_bytes()
     assert lock.specs["access"].sha256 == sha256_of(source)
-    assert lock.specs["access"].version == "1.151.1+type-change"
+    assert lock.specs["access"].version == f"{version}+type-change"
     assert lock.specs["webform"] == load_lock().specs["webform"]
     assert load_lock() != lock  # the real lock is untouched
 
@@ -159,8 +178,9 @@ def test_same_version_other_bytes_gets_its_own_file_name(
     workspace: Path, tmp_path: Path
 ) -> None:
     """A re-published version does not overwrite the pinned file of that version."""
+    version = load_lock().specs["webform"].version
     spec = variants.VARIANTS["new-property"].of("webform")
-    spec["info"]["version"] = "2.430.0"
+    spec["info"]["version"] = version
     source = tmp_path / "in" / "webform.json"
     source.parent.mkdir()
     source.write_text(json.dumps(spec), encoding="utf-8")
@@ -169,7 +189,7 @@ def test_same_version_other_bytes_gets_its_own_file_name(
         source, load_lock(workspace / "lock.json"), workspace
     ).changed
 
-    assert planned.new.file == f"finapi-webform-2.430.0-{sha256_of(source)[:8]}.json"
+    assert planned.new.file == f"finapi-webform-{version}-{sha256_of(source)[:8]}.json"
 
 
 @pytest.mark.parametrize(
@@ -215,14 +235,14 @@ def test_plan_rejects_bad_input(
 def test_dry_run_reports_and_leaves_the_lock(workspace: Path, tmp_path: Path) -> None:
     """Without --update (nox passes --dry-run) the report prints and the lock stays."""
     lock_bytes = (workspace / "lock.json").read_bytes()
-    source = variants.write_variant(
-        variants.VARIANTS["removed-operation"].of("webform"), tmp_path
-    )
+    pinned = variants.pinned_spec("webform")
+    method, path = variants.targets_for(pinned).removed_operation
+    source = variants.write_variant(variants.removed_operation(pinned), tmp_path)
 
     proc = run_speckit(workspace, "update", "--from", str(source), "--dry-run")
 
     assert proc.returncode == 0, proc.stderr
-    assert "`DELETE /api/profiles/{id}` | operation removed" in proc.stdout
+    assert f"`{method.upper()} {path}` | operation removed" in proc.stdout
     assert "dry run, lock unchanged" in proc.stdout
     assert (workspace / "lock.json").read_bytes() == lock_bytes
     assert not (workspace / source.name).exists()
@@ -296,8 +316,9 @@ def test_update_adopts_and_regenerates_each_variant(
     )
     assert not (result.generated / other).exists()
     assert "generated/ was stale before" in result.process.stdout
-    marker_file, pattern = MARKERS[(name, kind)]
+    marker_file, pattern = marker(name, kind)
     if pattern is None:
+        assert (paths.GENERATED_DIR / PACKAGES[kind] / marker_file).is_file()
         assert not (package / marker_file).exists()
     else:
         assert re.search(pattern, (package / marker_file).read_text("utf-8"))
@@ -308,6 +329,7 @@ def test_regenerated_client_reads_its_variant(
 ) -> None:
     """The client regenerated from the new-property variant has the property as a field."""
     result = updated[("new-property", "webform")]
+    prop = variants.targets_for(variants.pinned_spec("webform")).property_name
     script = (
         "from finapi_webform.models import WebForm\n"
         "import attrs\n"
@@ -324,7 +346,7 @@ def test_regenerated_client_reads_its_variant(
     )
 
     assert proc.returncode == 0, proc.stderr
-    assert "'channel'" in proc.stdout
+    assert repr(prop) in proc.stdout
 
 
 def test_update_of_a_current_tree_records_the_stamp(tmp_path: Path) -> None:
