@@ -974,7 +974,8 @@ def _compare_security(old: _Spec, new: _Spec, emit: Emit) -> None:
                 if old_url != new_url:
                     what = f"{_code(flow)} tokenUrl changed from {_code(old_url)} to {_code(new_url)}"
                     note = (
-                        "the facade takes the token URL from the regenerated spec_info"
+                        "the facade posts to the regenerated getToken operation; "
+                        "generation checks that its path is this tokenUrl"
                     )
                     emit(where, what, rule_token_url_changed(), note)
     old_servers = _server_urls(old)
