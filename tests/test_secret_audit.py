@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from secret_audit import BOOK, CAPTURE, Audit
+from secret_audit import BOOK, CAPTURE, Audit, SecretBook
 
 import finapi
 from finapi.emulator import Emulator
@@ -59,3 +59,17 @@ def test_the_audit_sees_debug_records_and_live_reprs(audit: Audit) -> None:
     assert seen == ["finapi DEBUG a debug line"]
     assert audit.checked_reprs >= 1
     assert policy.attempts >= 1
+
+
+def test_a_field_name_sent_as_its_value_is_not_a_secret() -> None:
+    """The spec's example password "password" is not looked for; a real one is."""
+    book = SecretBook()
+
+    book.note_body(b'{"password": "password", "client_secret": "Secret"}', "json")
+    book.note_body(
+        b"grant_type=password&password=Hunter-22", "application/x-www-form-urlencoded"
+    )
+
+    assert book.values == {"Hunter-22"}
+    assert book.leaks('body={"password":"***"}') == []
+    assert book.leaks("password=Hunter-22") != []
