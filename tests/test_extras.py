@@ -66,3 +66,47 @@ def test_emulator_import_names_its_extra(bare: Path) -> None:
 
     assert result.returncode == 1
     assert "needs the 'emulator' extra" in result.stderr
+
+
+def test_install_before_generating_names_the_command(tmp_path: Path) -> None:
+    """Installing a checkout whose clients are not generated yet stops, naming the fix.
+
+    (Without the build hook the install succeeded and `import finapi_access` failed
+    later; an editable install made then kept missing the packages.)
+    """
+    if UV is None:
+        missing("needs uv")
+    checkout = tmp_path / "checkout"
+    for name in ("pyproject.toml", "README.md"):
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, checkout / name)
+    (checkout / "specs").mkdir()
+    shutil.copy(ROOT / "specs" / "build_hook.py", checkout / "specs")
+    shutil.copytree(
+        ROOT / "facade",
+        checkout / "facade",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    (checkout / "generated").mkdir()
+    venv = tmp_path / "venv"
+    subprocess.run([UV, "venv", "-q", "-p", sys.executable, str(venv)], check=True)
+
+    result = subprocess.run(
+        [
+            UV,
+            "pip",
+            "install",
+            "--python",
+            str(venv / "bin" / "python"),
+            "-e",
+            str(checkout),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+    assert result.returncode != 0
+    assert "generated/finapi_access is missing" in result.stderr
+    assert "Run `nox -s generate`" in result.stderr
