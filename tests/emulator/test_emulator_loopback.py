@@ -6,6 +6,7 @@ against ``emu.serve()`` in a thread (where the suite's spec checker sees it).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import queue
 import re
@@ -15,17 +16,12 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import IO
+from typing import IO, Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from finapi.emulator import DEMO_BANK_LOGIN, DEMO_BANK_PIN, Emulator
-from finapi.emulator._server import run_in_thread
 from finapi.emulator.testing import bearer, get_token
 
 #: Seconds the emulator process may take to print its URL and answer.
@@ -34,83 +30,7 @@ _LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 
 
 @pytest.fixture
-def receiver() -> Iterator[tuple[str, list[dict[str, object]], threading.Event]]:
-    """Run a small callback receiver on a loopback port."""
-    received: list[dict[str, object]] = []
-    arrived = threading.Event()
-
-    async def callback(request: Request) -> Response:
-        received.append(await request.json())
-        arrived.set()
-        return Response(status_code=200)
-
-    app = Starlette(routes=[Route("/finalised", callback, methods=["POST"])])
-    with run_in_thread(app, "127.0.0.1", 0) as url:
-        yield url + "/finalised", received, arrived
-
-
-def test_token_user_web_form_page_callback_accounts_over_loopback(
-    receiver: tuple[str, list[dict[str, object]], threading.Event],
-) -> None:
-    """Token, user, web form, page fetched and submitted, callback received, accounts listed."""
-    callback_url, received, arrived = receiver
-    with Emulator() as emu, emu.serve() as url, httpx.Client(base_url=url) as http:
-        client_token = get_token(http)["access_token"]
-        created = http.post(
-            "/api/v1/users", json={}, headers=bearer(client_token)
-        ).json()
-        user = get_token(
-            http, "password", username=created["id"], password=created["password"]
-        )
-        form = http.post(
-            "/webform/api/webForms/bankConnectionImport",
-            json={"callbacks": {"finalised": callback_url}},
-            headers=bearer(user["access_token"]),
-        ).json()
-        page = http.get(form["url"])
-        login = re.search(r"id=demo-login>([^<]+)<", page.text)
-        pin = re.search(r"id=demo-pin>([^<]+)<", page.text)
-        bank = re.search(r'<option value="(\d+)"', page.text)
-        assert login is not None
-        assert pin is not None
-        assert bank is not None
-        submitted = http.post(
-            form["url"],
-            data={"bank": bank.group(1), "login": login.group(1), "pin": pin.group(1)},
-        )
-        assert arrived.wait(10)
-        status = http.get(
-            f"/webform/api/webForms/{form['id']}", headers=bearer(user["access_token"])
-        ).json()
-        accounts = http.get(
-            "/api/v1/accounts", headers=bearer(user["access_token"])
-        ).json()
-
-    assert form["url"].startswith(url + "/webform/wf/")
-    assert (login.group(1), pin.group(1)) == (DEMO_BANK_LOGIN, DEMO_BANK_PIN)
-    assert 'data-status="COMPLETED"' in submitted.text
-    assert received == [{"webFormId": form["id"], "status": "COMPLETED"}]
-    assert status["status"] == "COMPLETED"
-    assert len(accounts["accounts"]) == 3
-    assert {a["bankConnectionId"] for a in accounts["accounts"]} == {
-        status["payload"]["bankConnectionId"]
-    }
-
-
-def test_dropped_connection_over_loopback_is_a_protocol_error() -> None:
-    """Fault injection drops a real connection mid-answer; the client sees a protocol error."""
-    with Emulator() as emu, emu.serve() as url, httpx.Client(base_url=url) as http:
-        emu.faults.set("/api/v1/banks", drop_rate=1.0)
-        with pytest.raises(httpx.RemoteProtocolError):
-            http.get("/api/v1/banks")
-        emu.faults.clear()
-        after = http.get("/api/v1/banks")
-
-    assert after.status_code == 401
-
-
-@pytest.fixture
-def stdlib_receiver() -> Iterator[tuple[str, queue.Queue[dict[str, object]]]]:
+def receiver() -> Iterator[tuple[str, queue.Queue[dict[str, object]]]]:
     """Receive callbacks with the standard library's HTTP server on a loopback port."""
     received: queue.Queue[dict[str, object]] = queue.Queue()
 
@@ -133,6 +53,94 @@ def stdlib_receiver() -> Iterator[tuple[str, queue.Queue[dict[str, object]]]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@dataclasses.dataclass
+class Flow:
+    """What the web form flow saw, for the assertions both tests share."""
+
+    form: dict[str, Any]
+    login: tuple[str, str]
+    submitted: str
+    callback: dict[str, object]
+    status: dict[str, Any]
+    accounts: list[dict[str, Any]]
+
+
+def _web_form_flow(
+    http: httpx.Client, callback_url: str, received: queue.Queue[dict[str, object]]
+) -> Flow:
+    """Token, user, web form, page fetched and submitted, callback, accounts."""
+    client_token = get_token(http)["access_token"]
+    created = http.post("/api/v1/users", json={}, headers=bearer(client_token)).json()
+    user = bearer(
+        get_token(
+            http, "password", username=created["id"], password=created["password"]
+        )["access_token"]
+    )
+    form = http.post(
+        "/webform/api/webForms/bankConnectionImport",
+        json={"callbacks": {"finalised": callback_url}},
+        headers=user,
+    ).json()
+    page = http.get(form["url"])
+    login = re.search(r"id=demo-login>([^<]+)<", page.text)
+    pin = re.search(r"id=demo-pin>([^<]+)<", page.text)
+    bank = re.search(r'<option value="(\d+)"', page.text)
+    assert login is not None
+    assert pin is not None
+    assert bank is not None
+    submitted = http.post(
+        form["url"],
+        data={"bank": bank.group(1), "login": login.group(1), "pin": pin.group(1)},
+    )
+    callback = received.get(timeout=10)
+    status = http.get(f"/webform/api/webForms/{form['id']}", headers=user).json()
+    accounts = http.get("/api/v1/accounts", headers=user).json()["accounts"]
+    return Flow(
+        form,
+        (login.group(1), pin.group(1)),
+        submitted.text,
+        callback,
+        status,
+        accounts,
+    )
+
+
+def _assert_completed(flow: Flow, url: str) -> None:
+    assert flow.form["url"].startswith(url + "/webform/wf/")
+    assert flow.login == (DEMO_BANK_LOGIN, DEMO_BANK_PIN)
+    assert 'data-status="COMPLETED"' in flow.submitted
+    assert flow.callback == {"webFormId": flow.form["id"], "status": "COMPLETED"}
+    assert flow.status["status"] == "COMPLETED"
+    assert len(flow.accounts) == 3
+    assert {a["bankConnectionId"] for a in flow.accounts} == {
+        flow.status["payload"]["bankConnectionId"]
+    }
+
+
+def test_token_user_web_form_page_callback_accounts_over_loopback(
+    receiver: tuple[str, queue.Queue[dict[str, object]]],
+) -> None:
+    """Token, user, web form, page fetched and submitted, callback received, accounts listed."""
+    callback_url, received = receiver
+    with Emulator() as emu, emu.serve() as url, httpx.Client(base_url=url) as http:
+        flow = _web_form_flow(http, callback_url, received)
+
+    _assert_completed(flow, url)
+    assert received.empty()  # exactly one callback
+
+
+def test_dropped_connection_over_loopback_is_a_protocol_error() -> None:
+    """Fault injection drops a real connection mid-answer; the client sees a protocol error."""
+    with Emulator() as emu, emu.serve() as url, httpx.Client(base_url=url) as http:
+        emu.faults.set("/api/v1/banks", drop_rate=1.0)
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.get("/api/v1/banks")
+        emu.faults.clear()
+        after = http.get("/api/v1/banks")
+
+    assert after.status_code == 401
 
 
 def _pump(out: IO[str], lines: queue.Queue[str]) -> None:
@@ -162,10 +170,10 @@ def _wait_for_url(lines: queue.Queue[str]) -> str:
 
 
 def test_the_flow_against_a_separate_emulator_process(
-    stdlib_receiver: tuple[str, queue.Queue[dict[str, object]]],
+    receiver: tuple[str, queue.Queue[dict[str, object]]],
 ) -> None:
     """python -m finapi.emulator on a free port: the web form flow over plain HTTP."""
-    callback_url, received = stdlib_receiver
+    callback_url, received = receiver
     process = subprocess.Popen(
         [sys.executable, "-m", "finapi.emulator", "--host", "127.0.0.1", "--port", "0"],
         stdout=subprocess.PIPE,
@@ -179,41 +187,7 @@ def test_the_flow_against_a_separate_emulator_process(
     try:
         url = _wait_for_url(lines)
         with httpx.Client(base_url=url, timeout=10.0) as http:
-            client_token = get_token(http)["access_token"]
-            created = http.post(
-                "/api/v1/users", json={}, headers=bearer(client_token)
-            ).json()
-            user = bearer(
-                get_token(
-                    http,
-                    "password",
-                    username=created["id"],
-                    password=created["password"],
-                )["access_token"]
-            )
-            form = http.post(
-                "/webform/api/webForms/bankConnectionImport",
-                json={"callbacks": {"finalised": callback_url}},
-                headers=user,
-            ).json()
-            page = http.get(form["url"])
-            login = re.search(r"id=demo-login>([^<]+)<", page.text)
-            pin = re.search(r"id=demo-pin>([^<]+)<", page.text)
-            bank = re.search(r'<option value="(\d+)"', page.text)
-            assert login is not None
-            assert pin is not None
-            assert bank is not None
-            submitted = http.post(
-                form["url"],
-                data={
-                    "bank": bank.group(1),
-                    "login": login.group(1),
-                    "pin": pin.group(1),
-                },
-            )
-            callback = received.get(timeout=10)
-            status = http.get(f"/webform/api/webForms/{form['id']}", headers=user)
-            accounts = http.get("/api/v1/accounts", headers=user).json()["accounts"]
+            flow = _web_form_flow(http, callback_url, received)
     finally:
         process.terminate()
         try:
@@ -224,11 +198,4 @@ def test_the_flow_against_a_separate_emulator_process(
         reader.join(timeout=10)
         process.stdout.close()
 
-    assert form["url"].startswith(url + "/webform/wf/")
-    assert 'data-status="COMPLETED"' in submitted.text
-    assert callback == {"webFormId": form["id"], "status": "COMPLETED"}
-    assert status.json()["status"] == "COMPLETED"
-    assert len(accounts) == 3
-    assert {a["bankConnectionId"] for a in accounts} == {
-        status.json()["payload"]["bankConnectionId"]
-    }
+    _assert_completed(flow, url)
