@@ -59,7 +59,7 @@ def specs(session: nox.Session) -> None:
         return
     adopt = "--update" in args
     args = [a for a in args if a != "--update"]
-    session.install(*GENERATOR_DEPS, *_group("specs"))
+    session.install(*dict.fromkeys([*GENERATOR_DEPS, *_group("specs")]))
     _speckit(session, "update", *args, *([] if adopt else ["--dry-run"]))
     if adopt:
         session.notify("tests", posargs=[])
