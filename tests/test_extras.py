@@ -110,3 +110,32 @@ def test_install_before_generating_names_the_command(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "generated/finapi_access is missing" in result.stderr
     assert "Run `nox -s generate`" in result.stderr
+
+
+def test_sdist_carries_the_tooling_but_no_spec_copy(tmp_path: Path) -> None:
+    """The sdist has the lock, speckit and the generated packages, never a raw spec."""
+    import tarfile
+
+    if UV is None:
+        missing("needs uv")
+    stray = ROOT / "specs" / "finapi-access-9.9.9+stray.json"
+    stray.write_text("{}", encoding="utf-8")  # as `--update` would copy it in
+    try:
+        subprocess.run(
+            [UV, "build", "-q", "--sdist", "--out-dir", str(tmp_path), str(ROOT)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    finally:
+        stray.unlink()
+    (sdist,) = tmp_path.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+
+    assert "specs/lock.json" in names
+    assert "specs/speckit/generate.py" in names
+    assert "generated/finapi_access/__init__.py" in names
+    assert "generated/finapi_access/openapi.json" in names
+    top_level_specs = {n for n in names if n.count("/") == 1 and n.startswith("specs/")}
+    assert top_level_specs == {"specs/lock.json", "specs/build_hook.py"}
