@@ -467,15 +467,31 @@ def _log_rejected(request: httpx.Request, principal: _Principal) -> None:
     )
 
 
-def _needed_by(exc: FinAPIError, request: httpx.Request) -> None:
-    """Put the id and endpoint of the request that needed the token on the error.
+class _NeededBy:
+    """Put the id and endpoint of the request that needed the token on its errors.
 
     For errors that arise before any request goes out (no password known, a
-    shared store's lock failing); token endpoint errors keep their own.
+    shared store's lock failing); token endpoint errors keep their own. A class,
+    not a generator, since it wraps every request's token lookup.
     """
-    if exc.request_id is None:
-        exc.request_id = request.headers.get(REQUEST_ID)
-        exc.endpoint = endpoint_of(request)
+
+    __slots__ = ("_request",)
+
+    def __init__(self, request: httpx.Request) -> None:
+        self._request = request
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: object,
+    ) -> None:
+        if isinstance(exc, FinAPIError) and exc.request_id is None:
+            exc.request_id = self._request.headers.get(REQUEST_ID)
+            exc.endpoint = endpoint_of(self._request)
 
 
 class FinAPIAuth(httpx.Auth):
@@ -514,21 +530,15 @@ class FinAPIAuth(httpx.Auth):
             msg = "this FinAPIAuth belongs to an async facade; use it with httpx.AsyncClient"
             raise TypeError(msg)
         request_id_for(request)
-        try:
+        with _NeededBy(request):
             token = tokens.current()
-        except FinAPIError as exc:
-            _needed_by(exc, request)
-            raise
         request.headers["Authorization"] = "Bearer " + token.access_token
         response = yield request
         if response.status_code == 401:
             response.read()
             _log_rejected(request, tokens.principal)
-            try:
+            with _NeededBy(request):
                 token = tokens.renew(token)
-            except FinAPIError as exc:
-                _needed_by(exc, request)
-                raise
             request.headers["Authorization"] = "Bearer " + token.access_token
             response = yield request
         if response.status_code >= 400:
@@ -555,21 +565,15 @@ class FinAPIAuth(httpx.Auth):
             msg = "this FinAPIAuth belongs to a sync facade; use it with httpx.Client"
             raise TypeError(msg)
         request_id_for(request)
-        try:
+        with _NeededBy(request):
             token = await tokens.current()
-        except FinAPIError as exc:
-            _needed_by(exc, request)
-            raise
         request.headers["Authorization"] = "Bearer " + token.access_token
         response = yield request
         if response.status_code == 401:
             await response.aread()
             _log_rejected(request, tokens.principal)
-            try:
+            with _NeededBy(request):
                 token = await tokens.renew(token)
-            except FinAPIError as exc:
-                _needed_by(exc, request)
-                raise
             request.headers["Authorization"] = "Bearer " + token.access_token
             response = yield request
         if response.status_code >= 400:

@@ -9,7 +9,8 @@ body and is never shown) or parses it into another model than the helper needs.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
 from finapi._errors import FinAPIError
@@ -50,6 +51,25 @@ def _refused(what: str, status: int, request_id: str) -> FinAPIError:
     return FinAPIError(msg, status=status or None, request_id=request_id)
 
 
+@contextlib.contextmanager
+def _sending(what: str, request_id: str) -> Iterator[None]:
+    """Send under ``request_id``; a status the generated client refuses is an error."""
+    with sending_as(request_id):
+        try:
+            yield
+        except Exception as exc:
+            status = _unexpected_status(exc)
+            if status is None:
+                raise
+            raise _refused(what, status, request_id) from None
+
+
+def _checked(what: str, kind: type[T], result: object, request_id: str) -> T:
+    if not isinstance(result, kind):
+        raise unexpected(what, result, request_id)
+    return result
+
+
 def call(
     what: str,
     kind: type[T],
@@ -71,18 +91,10 @@ def call(
         FinAPIError: For an unexpected answer (with the request id).
     """
     request_id = request_id or new_request_id()
-    with sending_as(request_id):
-        try:
-            result = send()
-        except Exception as exc:
-            status = _unexpected_status(exc)
-            if status is None:
-                raise
-            raise _refused(what, status, request_id) from None
-    if not isinstance(result, kind):
-        raise unexpected(what, result, request_id)
+    with _sending(what, request_id):
+        result = send()
 
-    return result, request_id
+    return _checked(what, kind, result, request_id), request_id
 
 
 async def acall(
@@ -106,15 +118,7 @@ async def acall(
         FinAPIError: For an unexpected answer (with the request id).
     """
     request_id = request_id or new_request_id()
-    with sending_as(request_id):
-        try:
-            result = await send()
-        except Exception as exc:
-            status = _unexpected_status(exc)
-            if status is None:
-                raise
-            raise _refused(what, status, request_id) from None
-    if not isinstance(result, kind):
-        raise unexpected(what, result, request_id)
+    with _sending(what, request_id):
+        result = await send()
 
-    return result, request_id
+    return _checked(what, kind, result, request_id), request_id
